@@ -1,0 +1,1 @@
+"""Reusable benchmark harness: servers, closed-loop load, single-client streams, RSS, reports."""

@@ -1,0 +1,312 @@
+"""Benchmark interop's REST API on the `echo` agent against a bare Starlette ceiling.
+
+    python bench/run.py [--duration 10] [--connections 32] [--only stateless,stream]
+    python bench/run.py --target-url http://127.0.0.1:PORT   # an already running server
+
+Without --target-url it starts `interop serve` on a free loopback port with a fresh SQLite
+database in a temporary directory, and stops it at the end. See bench/README.md for what each
+figure means. Results are printed as a table and written to bench/results/ as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.ceiling import Ceiling, measure_ceiling
+from harness.load import LoadResult, LoadSpec, resolve_generator, run_load
+from harness.report import Figure, Target, ratio, render_table, write_results
+from harness.rss import peak_rss_mb, pids_listening_on, rss_mb
+from harness.servers import LOOPBACK, ServerProcess, free_port
+from harness.sse import StreamTimings, measure_stream
+from langgraph_rest import (
+    check_echo_reply,
+    create_threads,
+    is_values_event,
+    stateless_stream,
+    stateless_wait,
+    threaded_waits,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+WORKLOADS = ("ceiling", "stateless", "threaded", "stream")
+
+STATELESS_TARGET = Target(">=", 0.03, of_ceiling=True)
+THREADED_TARGET = Target(">=", 0.015, of_ceiling=True)
+TTFE_P50_TARGET = Target("<=", 5.0)
+TTFE_P99_TARGET = Target("<=", 20.0)
+IDLE_RSS_TARGET = Target("<=", 120.0)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per load")
+    parser.add_argument("--warmup", type=float, default=2.0, help="discarded seconds before each")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--threads", type=int, default=64, help="thread pool for threaded runs")
+    parser.add_argument("--stream-requests", type=int, default=200, help="sequential streams")
+    parser.add_argument(
+        "--stream-max-seconds", type=float, default=60.0, help="stop the streams after this"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOADS),
+        help=f"comma-separated subset of {','.join(WORKLOADS)} (RSS is always read)",
+    )
+    parser.add_argument("--target-url", help="benchmark this running server instead of interop")
+    parser.add_argument("--target-pid", type=int, help="its pid for RSS (default: port owner)")
+    parser.add_argument("--interop", help="the interop executable (default: next to python)")
+    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--label", help="results file label (default: interop or target)")
+    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    args = parser.parse_args(argv)
+    args.only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = args.only - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads in --only: {', '.join(sorted(unknown))}")
+    if args.target_url and urlsplit(args.target_url).hostname not in (LOOPBACK, "localhost"):
+        parser.error("--target-url must be a loopback address (127.0.0.1 or localhost)")
+    return args
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class UnderTest:
+    """The server being measured: where it answers and which processes are it."""
+
+    base_url: str
+    pids: list[int]
+    description: str
+
+
+def interop_executable(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    beside = Path(sys.executable).parent / "interop"
+    found = str(beside) if beside.exists() else shutil.which("interop")
+    if not found:
+        raise SystemExit("interop is not installed: pip install -e . (or pass --interop)")
+    return found
+
+
+@contextmanager
+def server_under_test(args: argparse.Namespace) -> Iterator[UnderTest]:
+    """The --target-url server as is, or interop started on a free port with a fresh database."""
+    if args.target_url:
+        port = urlsplit(args.target_url).port or 80
+        pids = [args.target_pid] if args.target_pid else pids_listening_on(port)
+        yield UnderTest(args.target_url.rstrip("/"), pids, f"external {args.target_url}")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-interop-") as tmp:
+        port = free_port()
+        argv = [
+            interop_executable(args.interop),
+            "serve",
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--database",
+            f"sqlite:///{tmp}/bench.sqlite",
+        ]
+        # cwd is the empty temp dir: no interop.json or langgraph.json, so the bundled agents.
+        server = ServerProcess(
+            argv, port=port, log_path=Path(tmp) / "server.log", ready_path="/ok", cwd=Path(tmp)
+        )
+        say(f"starting {' '.join(argv)}")
+        with server:
+            yield UnderTest(server.base_url, server.pids, " ".join(argv))
+
+
+def run_stream(base_url: str, args: argparse.Namespace) -> StreamTimings:
+    request = stateless_stream()
+    # A few discarded streams first, so one-time costs (imports, caches) are not sampled.
+    measure_stream(base_url, request, count=3, max_seconds=30, match=is_values_event)
+    return measure_stream(
+        base_url,
+        request,
+        count=args.stream_requests,
+        max_seconds=args.stream_max_seconds,
+        match=is_values_event,
+    )
+
+
+def load(base_url: str, requests: tuple[Any, ...], args: argparse.Namespace) -> LoadResult:
+    spec = LoadSpec(base_url, requests, args.connections, args.duration, args.warmup)
+    return run_load(spec, args.generator)
+
+
+def build_figures(
+    ceiling: Ceiling | None,
+    stateless: LoadResult | None,
+    threaded: LoadResult | None,
+    stream: StreamTimings | None,
+    idle_rss: float | None,
+    peak_rss: float | None,
+) -> list[Figure]:
+    ceil_rps = ceiling.load.rps if ceiling else None
+    ceil_rt = ceiling.round_trip if ceiling else None
+    figures: list[Figure] = []
+    if ceiling:
+        figures.append(Figure("ceiling_rps", "ceiling POST /echo", ceil_rps, "req/s", 1.0, "share"))
+    if stateless:
+        figures.append(
+            Figure(
+                "stateless_rps",
+                "stateless POST /runs/wait",
+                stateless.rps,
+                "req/s",
+                ratio(stateless.rps, ceil_rps),
+                "share",
+                STATELESS_TARGET,
+            )
+        )
+    if threaded:
+        figures.append(
+            Figure(
+                "threaded_rps",
+                "threaded POST /threads/{id}/runs/wait",
+                threaded.rps,
+                "req/s",
+                ratio(threaded.rps, ceil_rps),
+                "share",
+                THREADED_TARGET,
+            )
+        )
+    if stream:
+        first, values = stream.summary()["first_event"], stream.summary()["first_match"]
+        rt50, rt99 = (ceil_rt.p50, ceil_rt.p99) if ceil_rt else (None, None)
+        for key, label, summary, target50, target99 in (
+            ("ttfe", "stream first event (metadata)", first, TTFE_P50_TARGET, TTFE_P99_TARGET),
+            ("ttfv", "stream first values event", values, None, None),
+        ):
+            p50, p99 = (summary.p50, summary.p99) if summary else (None, None)
+            figures.append(
+                Figure(
+                    f"{key}_p50", f"{label} p50", p50, "ms", ratio(p50, rt50), "multiple", target50
+                )
+            )
+            figures.append(
+                Figure(
+                    f"{key}_p99", f"{label} p99", p99, "ms", ratio(p99, rt99), "multiple", target99
+                )
+            )
+    ceil_idle = ceiling.idle_rss_mb if ceiling else None
+    ceil_peak = ceiling.peak_rss_mb if ceiling else None
+    figures.append(
+        Figure(
+            "idle_rss",
+            "idle RSS (VmRSS)",
+            idle_rss,
+            "MB",
+            ratio(idle_rss, ceil_idle),
+            "multiple",
+            IDLE_RSS_TARGET,
+        )
+    )
+    figures.append(
+        Figure(
+            "peak_rss", "peak RSS (VmHWM)", peak_rss, "MB", ratio(peak_rss, ceil_peak), "multiple"
+        )
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    generator = resolve_generator(args.generator)
+    say(
+        f"load generator: {generator}; {args.connections} connections, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s per load"
+    )
+    ceiling: Ceiling | None = None
+    if "ceiling" in args.only:
+        say("ceiling: bare Starlette POST /echo")
+        ceiling = measure_ceiling(
+            connections=args.connections,
+            duration=args.duration,
+            warmup=args.warmup,
+            generator=generator,
+        )
+    stateless = threaded = None
+    stream = None
+    with server_under_test(args) as sut:
+        idle_rss = rss_mb(sut.pids)
+        if "stream" in args.only:
+            say(f"stream: up to {args.stream_requests} sequential POST /runs/stream")
+            check_echo_reply(sut.base_url, stateless_wait())
+            stream = run_stream(sut.base_url, args)
+        if "stateless" in args.only:
+            say("stateless: POST /runs/wait")
+            check_echo_reply(sut.base_url, stateless_wait())
+            stateless = load(sut.base_url, (stateless_wait(),), args)
+        if "threaded" in args.only:
+            say(f"threaded: creating {args.threads} threads, then POST /threads/{{id}}/runs/wait")
+            requests = threaded_waits(create_threads(sut.base_url, args.threads))
+            check_echo_reply(sut.base_url, requests[0])
+            threaded = load(sut.base_url, requests, args)
+        peak_rss = peak_rss_mb(sut.pids)
+        description, pids = sut.description, sut.pids
+
+    figures = build_figures(ceiling, stateless, threaded, stream, idle_rss, peak_rss)
+    print(render_table(figures))
+    for name, result in (("stateless", stateless), ("threaded", threaded)):
+        if result is not None:
+            lat = result.latency
+            print(
+                f"{name}: {result.requests} responses, errors {result.errors or 0}, latency "
+                + (f"p50 {lat.p50:.1f} ms p99 {lat.p99:.1f} ms" if lat else "n/a")
+            )
+    if stream is not None:
+        print(
+            f"stream: {len(stream.first_event_ms)} ok, {len(stream.errors)} failed, "
+            f"first events named {sorted(stream.first_event_names)}"
+        )
+    payload: dict[str, Any] = {
+        "meta": {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "server": description,
+            "server_pids": pids,
+            "generator": generator,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "args": {
+                k: sorted(v) if isinstance(v, set) else str(v) if isinstance(v, Path) else v
+                for k, v in vars(args).items()
+            },
+        },
+        "figures": [f.to_json() for f in figures],
+        "ceiling": ceiling.to_json() if ceiling else None,
+        "stateless": stateless.to_json() if stateless else None,
+        "threaded": threaded.to_json() if threaded else None,
+        "stream": {
+            "summary": stream.summary(),
+            "errors": stream.errors[:20],
+            "first_event_names": stream.first_event_names,
+        }
+        if stream
+        else None,
+        "rss_mb": {"idle": idle_rss, "peak": peak_rss},
+    }
+    label = args.label or ("target" if args.target_url else "interop")
+    path = write_results(args.results_dir, label, payload)
+    say(f"results written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The `interop` command: `interop serve` runs the server, `interop check` validates a config."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+from interop import __version__
+from interop.core.graphs import ConfigError
+from interop.settings import Settings
+
+log = logging.getLogger("interop")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interop",
+        description="An open-source agent server: LangGraph REST API, A2A and MCP front doors.",
+    )
+    parser.add_argument("--version", action="version", version=f"interop {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    _config_flag(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8123, help="port to bind (default 8123)")
+    serve.add_argument(
+        "--database",
+        help="database URL: sqlite:///path (default sqlite:///.interop/interop.sqlite), "
+        "sqlite:///:memory: for a throwaway server",
+    )
+    serve.add_argument(
+        "--workers-per-process",
+        type=int,
+        dest="workers",
+        help="runs executed concurrently by this process (default 10)",
+    )
+    serve.add_argument(
+        "--auth-token", help="require 'Authorization: Bearer <token>' (or set INTEROP_AUTH_TOKEN)"
+    )
+    serve.add_argument("--public-url", help="the URL clients reach this server at")
+    serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+
+    check = commands.add_parser("check", help="load the config and its graphs, then exit")
+    _config_flag(check)
+    return parser
+
+
+def _config_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="config file in the langgraph.json format (default: ./interop.json, else "
+        "./langgraph.json, else the bundled example agents)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = getattr(args, "log_level", "info").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    settings = Settings(config=args.config)
+    try:
+        from interop.app import load_agents
+
+        graphs = load_agents(settings)
+    except ConfigError as exc:
+        print(f"interop: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        for graph_id, entry in sorted(graphs.items()):
+            print(f"{graph_id}: {entry.spec}")
+        return 0
+    if args.database:
+        settings.database = args.database
+    if args.workers:
+        settings.workers_per_process = args.workers
+    if args.auth_token:
+        settings.auth_token = args.auth_token
+    if args.public_url:
+        settings.public_url = args.public_url
+    if args.max_body_bytes:
+        settings.max_body_bytes = args.max_body_bytes
+    settings.host, settings.port = args.host, args.port
+    if not settings.database.startswith("sqlite://"):
+        print(
+            f"interop: unsupported --database {settings.database!r}: expected sqlite:///path",
+            file=sys.stderr,
+        )
+        return 2
+    return _serve(settings, graphs, access_log=args.access_log, log_level=args.log_level)
+
+
+def _serve(
+    settings: Settings, graphs: dict[str, object], *, access_log: bool, log_level: str
+) -> int:
+    import uvicorn
+
+    from interop.app import create_app
+
+    app = create_app(settings, graphs)  # type: ignore[arg-type]
+    base = (settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}").rstrip("/")
+    app.state.banner = [
+        f"interop {__version__} ready",
+        f"  REST      {base}/",
+        f"  API docs  {base}/docs",
+        f"  database  {settings.database}",
+    ]
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        access_log=access_log,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except OSError as exc:
+        print(f"interop: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0 if server.started else 1
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+if __name__ == "__main__":
+    sys.exit(main())

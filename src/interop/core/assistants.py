@@ -1,0 +1,189 @@
+"""AssistantService: assistants are configured graphs; one system assistant per graph."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from interop.core.errors import Conflict, InvalidInput, NotFound
+from interop.core.graphs import GraphEntry, graph_schemas
+from interop.core.ids import is_uuid, new_id, now, system_assistant_id
+from interop.core.models import Assistant
+from interop.core.serde import to_jsonable
+from interop.core.storage import SortOrder, Storage
+
+log = logging.getLogger("interop.assistants")
+
+
+class AssistantService:
+    """Create, read, version and search assistants; resolve ids and graph names to graphs."""
+
+    def __init__(self, storage: Storage, graphs: dict[str, GraphEntry]) -> None:
+        self._storage = storage
+        self.graphs = graphs
+
+    async def ensure_system_assistants(self) -> None:
+        """Create the system assistant of every graph that does not have one yet."""
+        for graph_id, entry in self.graphs.items():
+            stamp = now()
+            created = await self._storage.assistants.create(
+                Assistant(
+                    assistant_id=system_assistant_id(graph_id),
+                    graph_id=graph_id,
+                    config={},
+                    context={},
+                    metadata={"created_by": "system"},
+                    name=graph_id,
+                    description=entry.description,
+                    version=1,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            if created:
+                log.info("created system assistant for graph %r", graph_id)
+
+    def graph(self, graph_id: str) -> GraphEntry:
+        """The loaded graph `graph_id`; raises NotFound."""
+        entry = self.graphs.get(graph_id)
+        if entry is None:
+            raise NotFound(f"Graph '{graph_id}' not found.")
+        return entry
+
+    async def get(self, assistant_id: str) -> Assistant:
+        """The assistant with this id, or the system assistant of the graph with this name.
+
+        Raises NotFound."""
+        if not is_uuid(assistant_id):
+            if assistant_id in self.graphs:
+                assistant_id = system_assistant_id(assistant_id)
+            else:
+                raise NotFound(f"Assistant '{assistant_id}' not found.")
+        assistant = await self._storage.assistants.get(assistant_id)
+        if assistant is None:
+            raise NotFound(f"Assistant '{assistant_id}' not found.")
+        return assistant
+
+    async def create(
+        self,
+        *,
+        graph_id: str,
+        assistant_id: str | None = None,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        if_exists: Literal["raise", "do_nothing"] = "raise",
+    ) -> Assistant:
+        """Create an assistant for a loaded graph. Raises InvalidInput for an unknown graph and
+        Conflict for an existing id (unless `if_exists` is do_nothing: then the existing one)."""
+        if graph_id not in self.graphs:
+            raise InvalidInput(
+                f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs)}"
+            )
+        stamp = now()
+        assistant = Assistant(
+            assistant_id=assistant_id or new_id(),
+            graph_id=graph_id,
+            config=config or {},
+            context=context or {},
+            metadata=metadata or {},
+            name=name or "Untitled",
+            description=description,
+            version=1,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        if await self._storage.assistants.create(assistant):
+            return assistant
+        if if_exists == "do_nothing":
+            return await self.get(assistant.assistant_id)
+        raise Conflict(f"Assistant '{assistant.assistant_id}' already exists.")
+
+    async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant:
+        """Apply `changes` as a new version. Raises NotFound, InvalidInput (unknown graph)."""
+        current = await self.get(assistant_id)
+        graph_id = changes.get("graph_id")
+        if graph_id is not None and graph_id not in self.graphs:
+            raise InvalidInput(f"Graph '{graph_id}' not found.")
+        updated = await self._storage.assistants.update(current.assistant_id, changes)
+        if updated is None:
+            raise NotFound(f"Assistant '{assistant_id}' not found.")
+        return updated
+
+    async def delete(self, assistant_id: str) -> None:
+        current = await self.get(assistant_id)
+        await self._storage.assistants.delete(current.assistant_id)
+
+    async def search(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+    ) -> list[Assistant]:
+        return await self._storage.assistants.search(
+            graph_id=graph_id,
+            name=name,
+            metadata=metadata,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    async def count(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        return await self._storage.assistants.count(graph_id=graph_id, name=name, metadata=metadata)
+
+    async def versions(
+        self,
+        assistant_id: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Assistant]:
+        current = await self.get(assistant_id)
+        return await self._storage.assistants.versions(
+            current.assistant_id, metadata=metadata, limit=limit, offset=offset
+        )
+
+    async def set_latest(self, assistant_id: str, version: int) -> Assistant:
+        current = await self.get(assistant_id)
+        updated = await self._storage.assistants.set_latest(current.assistant_id, version)
+        if updated is None:
+            raise NotFound(f"Version {version} of assistant '{assistant_id}' not found.")
+        return updated
+
+    async def drawing(self, assistant_id: str, *, xray: bool | int = False) -> dict[str, Any]:
+        """The graph's nodes and edges as JSON."""
+        assistant = await self.get(assistant_id)
+        graph = await self.graph(assistant.graph_id).schema_graph()
+        drawable = await graph.aget_graph(xray=xray)
+        return dict(to_jsonable(drawable.to_json()))
+
+    async def schemas(self, assistant_id: str) -> dict[str, Any]:
+        assistant = await self.get(assistant_id)
+        graph = await self.graph(assistant.graph_id).schema_graph()
+        return {"graph_id": assistant.graph_id, **graph_schemas(graph)}
+
+    async def subgraphs(
+        self, assistant_id: str, *, namespace: str | None = None, recurse: bool = False
+    ) -> dict[str, Any]:
+        assistant = await self.get(assistant_id)
+        graph = await self.graph(assistant.graph_id).schema_graph()
+        return {
+            ns: graph_schemas(subgraph)  # type: ignore[arg-type]
+            async for ns, subgraph in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
+        }

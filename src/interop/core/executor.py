@@ -1,0 +1,278 @@
+"""Run execution: drive a LangGraph graph, publish its stream, record how the run ended.
+
+This is the boundary where user code runs: any exception a graph raises ends its run as
+`error` (with the exception's type and message) and never escapes into the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
+from langchain_core.runnables import RunnableConfig
+from langgraph.pregel import Pregel
+from langgraph.types import Command, Send
+
+from interop.core import serde
+from interop.core.models import Run, RunOutcome, RunStatus, ThreadStatus
+from interop.core.state import thread_interrupts
+
+if TYPE_CHECKING:
+    from interop.core.runs import RunService
+
+log = logging.getLogger("interop.runs")
+
+
+class _Publisher:
+    """Turns LangGraph stream chunks into named events on the run's (and thread's) channel."""
+
+    def __init__(self, service: RunService, run: Run) -> None:
+        self.service = service
+        self.run = run
+        self.modes = set(run.kwargs["stream_mode"])
+        self.subgraphs = bool(run.kwargs.get("subgraphs"))
+        self.to_thread = service.broker.has_channel(run.thread_id)
+        self.last_values: Any = None
+        self._seen: set[str] = set()
+        self._partial: dict[str, BaseMessageChunk] = {}
+
+    async def emit(self, event: str, data: Any) -> None:
+        payload = serde.dumps(data)
+        broker = self.service.broker
+        await broker.publish(self.run.run_id, event, payload)
+        if self.to_thread:
+            await broker.publish(self.run.thread_id, event, payload)
+
+    async def chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
+        if mode == "values" and not namespace:
+            self.last_values = data
+        if namespace and not self.subgraphs:
+            return
+        suffix = "|" + "|".join(namespace) if namespace else ""
+        if mode == "messages":
+            await self._messages(suffix, data)
+        elif mode in self.modes:
+            await self.emit(mode + suffix, data)
+
+    async def _messages(self, suffix: str, data: Any) -> None:
+        message, metadata = data
+        if "messages-tuple" in self.modes:
+            await self.emit("messages" + suffix, [message, metadata])
+        if "messages" not in self.modes or not isinstance(message, BaseMessage):
+            return
+        key = message.id or ""
+        if key not in self._seen:
+            self._seen.add(key)
+            await self.emit("messages/metadata" + suffix, {key: {"metadata": metadata}})
+        if isinstance(message, BaseMessageChunk):
+            previous = self._partial.get(key)
+            merged = message if previous is None else previous + message
+            self._partial[key] = merged
+            await self.emit("messages/partial" + suffix, [message_chunk_to_message(merged)])
+        else:
+            await self.emit("messages/complete" + suffix, [message])
+
+
+def _graph_input(run: Run) -> Any:
+    command = run.kwargs.get("command")
+    if command:
+        goto = command.get("goto")
+        if isinstance(goto, dict):
+            goto = Send(goto["node"], goto.get("input"))
+        elif isinstance(goto, list):
+            goto = [Send(g["node"], g.get("input")) if isinstance(g, dict) else g for g in goto]
+        return Command(
+            update=command.get("update"),
+            resume=command.get("resume"),
+            goto=goto if goto is not None else (),
+        )
+    return run.kwargs.get("input")
+
+
+def _config(run: Run) -> RunnableConfig:
+    config: dict[str, Any] = dict(run.kwargs["config"])
+    configurable = dict(config.get("configurable", {}))
+    configurable.setdefault("checkpoint_ns", "")
+    checkpoint = run.kwargs.get("checkpoint")
+    if checkpoint:
+        for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
+            if checkpoint.get(key) is not None:
+                configurable[key] = checkpoint[key]
+    config["configurable"] = configurable
+    config["run_id"] = uuid.UUID(run.run_id)
+    return RunnableConfig(**config)  # type: ignore[typeddict-item]
+
+
+async def execute(service: RunService, run: Run) -> None:
+    """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
+    run.status = "running"
+    await service.storage.runs.set_status(run.run_id, "running")
+    publisher = _Publisher(service, run)
+    config = _config(run)
+    saver = service.ephemeral_saver if run.temporary else service.storage.checkpoints.saver
+    graph: Pregel[Any] | None = None
+    rollback = False
+    try:
+        entry = service.assistants.graph(run.kwargs["graph_id"])
+        graph = await entry.build(config, saver)
+        async with asyncio.timeout(service.run_timeout) as deadline:
+            try:
+                await _drive(graph, run, config, publisher)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                outcome = RunOutcome(
+                    status="timeout",
+                    error={"error": "TimeoutError", "message": "The run exceeded its time limit."},
+                )
+            else:
+                outcome = await _success(graph, run, config, publisher)
+    except asyncio.CancelledError:
+        reason = service.cancel_reason(run.run_id)
+        if reason is None or reason == "shutdown":
+            # Server stopping: leave the run `running` so that the next start recovers it.
+            await publisher.emit(
+                "error", {"error": "ServerShutdown", "message": "The server is shutting down."}
+            )
+            await service.broker.close(run.run_id)
+            raise
+        outcome = RunOutcome(status="interrupted", values=publisher.last_values)
+        rollback = reason == "rollback"
+    except Exception as exc:  # noqa: BLE001 - the boundary around user code: the run fails
+        log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
+        error = {"error": type(exc).__name__, "message": str(exc)}
+        await publisher.emit("error", error)
+        outcome = RunOutcome(status="error", values=publisher.last_values, error=error)
+    if outcome.status == "timeout" and outcome.error is not None:
+        await publisher.emit("error", outcome.error)
+    await finish_run(service, run, outcome, graph=graph, config=config, rollback=rollback)
+
+
+async def _drive(
+    graph: Pregel[Any], run: Run, config: RunnableConfig, publisher: _Publisher
+) -> None:
+    modes = {"messages" if m in ("messages", "messages-tuple") else m for m in publisher.modes}
+    modes.discard("events")
+    modes.add("values")
+    kwargs: dict[str, Any] = {
+        "stream_mode": sorted(modes),
+        "subgraphs": True,
+        "interrupt_before": run.kwargs.get("interrupt_before"),
+        "interrupt_after": run.kwargs.get("interrupt_after"),
+        "durability": run.kwargs.get("durability") or "async",
+    }
+    context = run.kwargs.get("context")
+    if context:
+        kwargs["context"] = context
+    graph_input = _graph_input(run)
+    if "events" not in publisher.modes:
+        async for namespace, mode, chunk in graph.astream(graph_input, config, **kwargs):
+            await publisher.chunk(namespace, mode, chunk)
+        return
+    root = str(config["run_id"])
+    async for event in graph.astream_events(graph_input, config, version="v2", **kwargs):
+        if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            namespace, mode, chunk = event["data"]["chunk"]
+            await publisher.chunk(namespace, mode, chunk)
+        else:
+            await publisher.emit("events", event)
+
+
+async def _success(
+    graph: Pregel[Any], run: Run, config: RunnableConfig, publisher: _Publisher
+) -> RunOutcome:
+    values = publisher.last_values
+    interrupts: list[dict[str, Any]] = []
+    if isinstance(values, dict) and "__interrupt__" in values:
+        values = {k: v for k, v in values.items() if k != "__interrupt__"}
+        interrupts = serde.to_jsonable(publisher.last_values["__interrupt__"])
+    return RunOutcome(status="success", values=serde.to_jsonable(values), interrupts=interrupts)
+
+
+async def finish_run(
+    service: RunService,
+    run: Run,
+    outcome: RunOutcome,
+    *,
+    graph: Pregel[Any] | None,
+    config: RunnableConfig | None,
+    rollback: bool = False,
+) -> None:
+    """Record the run's end in storage, update its thread, publish the outcome, close streams."""
+    storage = service.storage
+    run.status = outcome.status
+    thread_status: ThreadStatus = "idle"
+    thread_values: Any = None
+    interrupts: dict[str, Any] = {}
+    if rollback:
+        await storage.checkpoints.delete_for_runs(run.thread_id, [run.run_id])
+    if run.temporary:
+        pass
+    elif graph is not None and config is not None:
+        state_config = RunnableConfig(
+            configurable={"thread_id": run.thread_id, "checkpoint_ns": ""}
+        )
+        snapshot = await graph.aget_state(state_config)
+        interrupts = thread_interrupts(snapshot)
+        thread_values = serde.to_jsonable(snapshot.values) if snapshot.values is not None else None
+        if outcome.status == "error":
+            thread_status = "error"
+        elif (
+            (outcome.status == "interrupted" and not rollback)
+            or interrupts
+            or (
+                snapshot.next
+                and (run.kwargs.get("interrupt_before") or run.kwargs.get("interrupt_after"))
+            )
+        ):
+            thread_status = "interrupted"
+    elif outcome.status == "interrupted" and not rollback:
+        thread_status = "interrupted"
+    if service.thread_has_queued_after(run):
+        thread_status = "busy"
+    status: RunStatus = outcome.status
+    if run.temporary:
+        await storage.threads.delete(run.thread_id)
+        await service.ephemeral_saver.adelete_thread(run.thread_id)
+    elif rollback:
+        await storage.runs.delete(run.run_id)
+        await storage.threads.set_state(
+            run.thread_id,
+            status=thread_status,
+            values=thread_values if isinstance(thread_values, dict) else None,
+            interrupts=interrupts,
+        )
+    else:
+        await storage.runs.finish(
+            run.run_id,
+            status,
+            thread_id=run.thread_id,
+            thread_status=thread_status,
+            values=thread_values if isinstance(thread_values, dict) else None,
+            interrupts=interrupts,
+            error=outcome.error,
+            update_values=graph is not None,
+        )
+    broker = service.broker
+    from interop.core.runs import OUTCOME_EVENT
+
+    await broker.publish(
+        run.run_id,
+        OUTCOME_EVENT,
+        serde.dumps(
+            {
+                "status": outcome.status,
+                "values": outcome.values,
+                "interrupts": outcome.interrupts,
+                "error": outcome.error,
+            }
+        ),
+    )
+    await broker.close(run.run_id)
+    if broker.has_channel(run.thread_id):
+        await broker.publish(
+            run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
+        )

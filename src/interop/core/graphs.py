@@ -1,0 +1,260 @@
+"""Agent loading: the `langgraph.json` config format, graphs by path, and their schemas.
+
+A graph spec is `./file.py:attr` (relative to the config file) or `package.module:attr`.
+`attr` may be a compiled graph, a StateGraph builder, a factory taking a config (sync or
+async), or a plain `async def` agent, which is wrapped with LangGraph's functional API so
+that interrupts, checkpoints and thread state work the same for every agent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import orjson
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.func import entrypoint
+from langgraph.graph.state import StateGraph
+from langgraph.pregel import Pregel
+from pydantic import TypeAdapter
+
+from interop.core.errors import InvalidInput
+
+log = logging.getLogger("interop.graphs")
+
+# Keys of the reference's config format that we accept without using them (yet).
+_KNOWN_KEYS = {"graphs", "env", "a2a", "mcp"}
+BUNDLED_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
+
+
+class ConfigError(Exception):
+    """The config file or one of its graph specs cannot be loaded; the message names which."""
+
+
+Factory = Callable[[RunnableConfig], "Pregel[Any] | Awaitable[Pregel[Any]]"]
+
+
+@dataclass(slots=True)
+class GraphEntry:
+    """One loaded graph. Either `graph` is set (static) or `factory` (built per run)."""
+
+    graph_id: str
+    spec: str
+    graph: Pregel[Any] | None = None
+    factory: Factory | None = None
+    description: str | None = None
+    _bound: dict[int, Pregel[Any]] = field(default_factory=dict)
+
+    async def build(
+        self, config: RunnableConfig, checkpointer: BaseCheckpointSaver[Any] | None
+    ) -> Pregel[Any]:
+        """The graph to run with `checkpointer` attached. Static graphs are bound once per
+        checkpointer and reused; factories are called with the run's config each time."""
+        if self.graph is not None:
+            key = id(checkpointer)
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = self.graph.copy(update={"checkpointer": checkpointer})
+                self._bound[key] = bound
+            return bound
+        assert self.factory is not None
+        made = self.factory(config)
+        if inspect.isawaitable(made):
+            made = await made
+        graph = _as_pregel(made, self.spec)
+        return graph.copy(update={"checkpointer": checkpointer})
+
+    async def schema_graph(self) -> Pregel[Any]:
+        """A graph instance to read structure and schemas from."""
+        if self.graph is not None:
+            return self.graph
+        return await self.build(RunnableConfig(configurable={}), None)
+
+
+@dataclass(slots=True)
+class AgentConfig:
+    """A parsed config file."""
+
+    path: Path | None
+    graphs: dict[str, str]
+    raw: dict[str, Any]
+
+
+def read_config(path: Path) -> AgentConfig:
+    """Parse a config file in the `langgraph.json` format; apply its `env`.
+
+    Raises ConfigError naming the file for a missing file, bad JSON or a bad `graphs` key.
+    """
+    try:
+        raw = orjson.loads(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a JSON object")
+    graphs = raw.get("graphs")
+    if not isinstance(graphs, dict) or not graphs:
+        raise ConfigError(f"{path}: `graphs` must be an object mapping names to 'file.py:attr'")
+    for name, spec in graphs.items():
+        if isinstance(spec, dict):  # the reference also allows {"path": ..., "description": ...}
+            spec = spec.get("path")
+        if not isinstance(spec, str) or ":" not in spec:
+            raise ConfigError(
+                f"{path}: graph {name!r}: expected 'path/to/file.py:attr', got {spec!r}"
+            )
+    for key in sorted(set(raw) - _KNOWN_KEYS):
+        log.warning("%s: config key %r is not used by interop yet; ignoring it", path, key)
+    _apply_env(raw.get("env"), path)
+    return AgentConfig(path=path, graphs=dict(graphs), raw=raw)
+
+
+def _apply_env(env: Any, config_path: Path) -> None:
+    if env is None:
+        return
+    if isinstance(env, dict):
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+        return
+    if isinstance(env, str):
+        from dotenv import dotenv_values
+
+        env_path = (config_path.parent / env).resolve()
+        if not env_path.is_file():
+            raise ConfigError(f"{config_path}: env file not found: {env_path}")
+        values = dotenv_values(env_path)
+        os.environ.update({k: v for k, v in values.items() if v is not None})
+        return
+    raise ConfigError(f"{config_path}: `env` must be a path to a .env file or an object")
+
+
+def load_graphs(config: AgentConfig) -> dict[str, GraphEntry]:
+    """Import every graph of `config`. Raises ConfigError naming the graph, file and attribute."""
+    base = config.path.parent if config.path else Path.cwd()
+    if str(base) not in sys.path:
+        sys.path.insert(0, str(base))
+    entries: dict[str, GraphEntry] = {}
+    for graph_id, value in config.graphs.items():
+        description = None
+        spec = value
+        if isinstance(value, dict):
+            spec = value["path"]
+            description = value.get("description")
+        entries[graph_id] = _load_one(graph_id, spec, base, description)
+    return entries
+
+
+def _load_one(graph_id: str, spec: str, base: Path, description: str | None) -> GraphEntry:
+    location, _, attr = spec.rpartition(":")
+    module = _import_location(graph_id, location, base)
+    try:
+        obj = getattr(module, attr)
+    except AttributeError as exc:
+        raise ConfigError(f"graph {graph_id!r}: {location} has no attribute {attr!r}") from exc
+    entry = GraphEntry(graph_id=graph_id, spec=spec, description=description)
+    if isinstance(obj, Pregel):
+        entry.graph = obj
+    elif isinstance(obj, StateGraph):
+        entry.graph = obj.compile()
+    elif callable(obj) and _is_factory(obj):
+        entry.factory = cast(Factory, obj)
+    elif inspect.iscoroutinefunction(obj):
+        entry.graph = entrypoint()(obj)
+    else:
+        raise ConfigError(
+            f"graph {graph_id!r}: {spec} is a {type(obj).__name__}; expected a compiled graph, "
+            "a StateGraph, a factory taking a config, or an async function"
+        )
+    if entry.description is None:
+        source = entry.graph if entry.graph is not None else obj
+        doc = getattr(source, "description", None)
+        if not isinstance(doc, str) and entry.graph is None:
+            doc = inspect.getdoc(obj)
+        entry.description = doc if isinstance(doc, str) else None
+    return entry
+
+
+def _import_location(graph_id: str, location: str, base: Path) -> Any:
+    is_file = location.endswith(".py") or "/" in location or location.startswith(".")
+    try:
+        if not is_file:
+            return importlib.import_module(location)
+        file = (base / location).resolve()
+        if not file.is_file():
+            raise ConfigError(f"graph {graph_id!r}: file not found: {file}")
+        module_name = f"interop_graph_{graph_id}_{abs(hash(str(file)))}"
+        module_spec = importlib.util.spec_from_file_location(module_name, file)
+        if module_spec is None or module_spec.loader is None:
+            raise ConfigError(f"graph {graph_id!r}: cannot import {file}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        module_spec.loader.exec_module(module)
+        return module
+    except ConfigError:
+        raise
+    except Exception as exc:  # the user's module failed to import: say which and why
+        raise ConfigError(
+            f"graph {graph_id!r}: importing {location} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _is_factory(obj: Callable[..., Any]) -> bool:
+    """A factory takes no argument or a single `config` argument and returns a graph."""
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not params:
+        return True
+    if len(params) != 1:
+        return False
+    param = params[0]
+    annotation = param.annotation
+    names = {"config", "runnable_config"}
+    return param.name in names or annotation in (RunnableConfig, "RunnableConfig")
+
+
+def _as_pregel(obj: Any, spec: str) -> Pregel[Any]:
+    if isinstance(obj, Pregel):
+        return obj
+    if isinstance(obj, StateGraph):
+        return obj.compile()
+    raise InvalidInput(f"graph factory {spec} returned a {type(obj).__name__}, not a graph")
+
+
+def graph_schemas(graph: Pregel[Any]) -> dict[str, Any]:
+    """The JSON schemas of a graph's input, output, state, config and context."""
+    schemas: dict[str, Any] = {}
+    for key, make in (
+        ("input_schema", graph.get_input_jsonschema),
+        ("output_schema", graph.get_output_jsonschema),
+        ("config_schema", graph.get_config_jsonschema),
+        ("context_schema", graph.get_context_jsonschema),
+    ):
+        try:
+            schemas[key] = make()
+        except Exception:  # a schema that cannot be derived is reported as unknown
+            log.debug("cannot derive %s", key, exc_info=True)
+            schemas[key] = None
+    schemas["state_schema"] = _state_schema(graph) or schemas["output_schema"]
+    return schemas
+
+
+def _state_schema(graph: Pregel[Any]) -> dict[str, Any] | None:
+    builder = getattr(graph, "builder", None)
+    state = getattr(builder, "state_schema", None) if builder is not None else None
+    if state is None:
+        return None
+    try:
+        return dict(TypeAdapter(state).json_schema())
+    except Exception:  # some state types have no JSON schema
+        log.debug("cannot derive the state schema", exc_info=True)
+        return None

@@ -1,0 +1,277 @@
+"""ThreadService: threads, their state (checkpoints) and history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import EmptyInputError, InvalidUpdateError
+from langgraph.pregel import Pregel
+from langgraph.types import Command, StateUpdate
+
+from interop.core.assistants import AssistantService
+from interop.core.errors import Conflict, InvalidInput, NotFound
+from interop.core.ids import new_id, now
+from interop.core.models import Thread, ThreadStatus
+from interop.core.state import checkpoint_record, empty_state, snapshot_record, thread_interrupts
+from interop.core.storage import SortOrder, Storage
+
+if TYPE_CHECKING:
+    from interop.core.runs import RunService
+
+
+class ThreadService:
+    def __init__(self, storage: Storage, assistants: AssistantService) -> None:
+        self._storage = storage
+        self._assistants = assistants
+        self.runs: RunService | None = None  # set by the app: deleting a thread cancels its runs
+
+    async def create(
+        self,
+        *,
+        thread_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        if_exists: Literal["raise", "do_nothing"] = "raise",
+        supersteps: Sequence[dict[str, Any]] | None = None,
+    ) -> Thread:
+        """Create a thread; Conflict when the id exists (unless if_exists=do_nothing)."""
+        stamp = now()
+        thread = Thread(
+            thread_id=thread_id or new_id(),
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=metadata or {},
+        )
+        if not await self._storage.threads.create(thread):
+            if if_exists == "do_nothing":
+                return await self.get(thread.thread_id)
+            raise Conflict(f"Thread '{thread.thread_id}' already exists.")
+        if supersteps:
+            await self._apply_supersteps(thread, supersteps)
+            return await self.get(thread.thread_id)
+        return thread
+
+    async def _apply_supersteps(self, thread: Thread, supersteps: Sequence[dict[str, Any]]) -> None:
+        graph_id = thread.metadata.get("graph_id")
+        if not isinstance(graph_id, str):
+            await self._storage.threads.delete(thread.thread_id)
+            raise InvalidInput("supersteps need the thread's metadata.graph_id to name a graph")
+        graph = await self._graph(graph_id)
+        config = RunnableConfig(configurable={"thread_id": thread.thread_id, "checkpoint_ns": ""})
+        steps = [
+            [
+                _state_update(u.get("values"), u.get("as_node"), u.get("command"))
+                for u in step.get("updates", [])
+            ]
+            for step in supersteps
+        ]
+        try:
+            await graph.abulk_update_state(config, steps)
+        except (InvalidUpdateError, EmptyInputError, ValueError, KeyError) as exc:
+            await self._storage.threads.delete(thread.thread_id)
+            raise InvalidInput(f"invalid supersteps: {exc}") from exc
+        await self._sync_thread(thread.thread_id, graph, config)
+
+    async def get(self, thread_id: str) -> Thread:
+        thread = await self._storage.threads.get(thread_id)
+        if thread is None:
+            raise NotFound(f"Thread '{thread_id}' not found.")
+        return thread
+
+    async def update(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
+        thread = await self._storage.threads.update_metadata(thread_id, metadata)
+        if thread is None:
+            raise NotFound(f"Thread '{thread_id}' not found.")
+        return thread
+
+    async def delete(self, thread_id: str) -> None:
+        """Delete the thread, cancelling its pending and running runs first."""
+        await self.get(thread_id)
+        if self.runs is not None:
+            await self.runs.cancel_thread_runs(thread_id)
+        await self._storage.threads.delete(thread_id)
+        await self._storage.checkpoints.delete_thread(thread_id)
+
+    async def search(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: ThreadStatus | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+    ) -> list[Thread]:
+        return await self._storage.threads.search(
+            ids=ids,
+            metadata=metadata,
+            values=values,
+            status=status,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    async def count(
+        self,
+        *,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: ThreadStatus | None = None,
+    ) -> int:
+        return await self._storage.threads.count(metadata=metadata, values=values, status=status)
+
+    async def copy(self, thread_id: str) -> Thread:
+        """A new thread with the same metadata, values and full checkpoint history."""
+        source = await self.get(thread_id)
+        stamp = now()
+        target = Thread(
+            thread_id=new_id(),
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=dict(source.metadata),
+            status="idle" if source.status == "busy" else source.status,
+            config=dict(source.config),
+            values=source.values,
+            interrupts=dict(source.interrupts),
+        )
+        await self._storage.threads.create(target)
+        await self._storage.threads.set_state(
+            target.thread_id,
+            status=target.status,
+            values=target.values,
+            interrupts=target.interrupts,
+        )
+        await self._storage.checkpoints.copy_thread(thread_id, target.thread_id)
+        return await self.get(target.thread_id)
+
+    async def prune(
+        self, thread_ids: Sequence[str], strategy: Literal["delete", "keep_latest"]
+    ) -> int:
+        """Delete threads (strategy delete) or all but their latest checkpoint (keep_latest).
+        Returns how many existing threads were pruned."""
+        pruned = 0
+        for thread_id in thread_ids:
+            if await self._storage.threads.get(thread_id) is None:
+                continue
+            pruned += 1
+            if strategy == "delete":
+                await self.delete(thread_id)
+            else:
+                await self._storage.checkpoints.prune([thread_id], "keep_latest")
+        return pruned
+
+    # -- state --------------------------------------------------------------------------------
+
+    async def _graph(self, graph_id: str) -> Pregel[Any]:
+        entry = self._assistants.graph(graph_id)
+        config = RunnableConfig(configurable={})
+        return await entry.build(config, self._storage.checkpoints.saver)
+
+    async def _thread_graph(self, thread: Thread) -> Pregel[Any] | None:
+        graph_id = thread.metadata.get("graph_id")
+        if not isinstance(graph_id, str) or graph_id not in self._assistants.graphs:
+            return None
+        return await self._graph(graph_id)
+
+    @staticmethod
+    def _config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> RunnableConfig:
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        if checkpoint:
+            for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
+                if checkpoint.get(key) is not None:
+                    configurable[key] = checkpoint[key]
+        return RunnableConfig(configurable=configurable)
+
+    async def get_state(
+        self, thread_id: str, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        """The thread's state now, or at `checkpoint`. NotFound for an unknown thread or
+        checkpoint."""
+        thread = await self.get(thread_id)
+        graph = await self._thread_graph(thread)
+        if graph is None:
+            if checkpoint and checkpoint.get("checkpoint_id"):
+                raise NotFound(f"Checkpoint '{checkpoint['checkpoint_id']}' not found.")
+            return empty_state(thread_id)
+        config = self._config(thread_id, checkpoint)
+        snapshot = await graph.aget_state(config, subgraphs=subgraphs)
+        if snapshot.config is None or "checkpoint_id" not in snapshot.config.get(
+            "configurable", {}
+        ):
+            if checkpoint and checkpoint.get("checkpoint_id"):
+                raise NotFound(f"Checkpoint '{checkpoint['checkpoint_id']}' not found.")
+            return empty_state(thread_id)
+        return snapshot_record(snapshot)
+
+    async def update_state(
+        self,
+        thread_id: str,
+        *,
+        values: Any,
+        as_node: str | None = None,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Write `values` to the thread's state as if `as_node` produced them; returns the new
+        checkpoint. Conflict while a run is in flight; InvalidInput for a bad update."""
+        thread = await self.get(thread_id)
+        if thread.status == "busy":
+            raise Conflict(f"Thread '{thread_id}' is busy.")
+        graph = await self._thread_graph(thread)
+        if graph is None:
+            raise InvalidInput(f"Thread '{thread_id}' has no graph yet: run it once first.")
+        config = self._config(thread_id, checkpoint)
+        try:
+            new_config = await graph.aupdate_state(config, values, as_node=as_node)
+        except (InvalidUpdateError, EmptyInputError, ValueError, KeyError) as exc:
+            raise InvalidInput(f"invalid state update: {exc}") from exc
+        await self._sync_thread(thread_id, graph, self._config(thread_id))
+        return {"checkpoint": checkpoint_record(new_config)}
+
+    async def _sync_thread(
+        self, thread_id: str, graph: Pregel[Any], config: RunnableConfig
+    ) -> None:
+        snapshot = await graph.aget_state(config)
+        interrupts = thread_interrupts(snapshot)
+        record = snapshot_record(snapshot)
+        await self._storage.threads.set_state(
+            thread_id,
+            status="interrupted" if interrupts else "idle",
+            values=record["values"] if isinstance(record["values"], dict) else None,
+            interrupts=interrupts,
+        )
+
+    async def history(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        before: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Past states, newest first."""
+        thread = await self.get(thread_id)
+        graph = await self._thread_graph(thread)
+        if graph is None:
+            return []
+        before_config = self._config(thread_id, before) if before else None
+        return [
+            snapshot_record(snapshot)
+            async for snapshot in graph.aget_state_history(
+                self._config(thread_id, checkpoint),
+                limit=limit,
+                before=before_config,
+                filter=metadata or None,
+            )
+        ]
+
+
+def _state_update(values: Any, as_node: str | None, command: dict[str, Any] | None) -> Any:
+    if command:
+        return StateUpdate(Command(**command), as_node)
+    return StateUpdate(values, as_node)

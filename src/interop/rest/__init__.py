@@ -1,0 +1,1 @@
+"""The REST front door: the LangGraph Agent Server API over the core services."""

@@ -1,0 +1,125 @@
+"""The OpenAPI document, generated from the route table, and the /docs page (Swagger UI,
+served from the swagger-ui-bundle package so it works offline)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from interop import __version__
+from interop.rest.models import ErrorResponse
+from interop.rest.responses import JSONResponse
+from interop.rest.routing import RouteSpec
+
+_REF = "#/components/schemas/{model}"
+_PARAM = re.compile(r"{(\w+)}")
+
+
+def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+
+    def schema_of(kind: Any) -> dict[str, Any]:
+        adapter = TypeAdapter(kind)
+        schema = adapter.json_schema(ref_template=_REF)
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas[name] = definition
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            schemas[kind.__name__] = schema
+            return {"$ref": _REF.format(model=kind.__name__)}
+        return schema
+
+    error = schema_of(ErrorResponse)
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        operation: dict[str, Any] = {
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "operationId": spec.handler.__name__,
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PARAM.findall(spec.path)
+            ]
+            + [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": kind.split("|")[0]},
+                }
+                for name, kind in spec.query.items()
+            ],
+        }
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema_of(spec.body)}},
+            }
+        responses: dict[str, Any] = {}
+        if spec.stream:
+            responses["200"] = {
+                "description": "Server-sent events",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        elif spec.status == 204:
+            responses["204"] = {"description": "No content"}
+        else:
+            content = (
+                {"schema": schema_of(spec.response)}
+                if spec.response is not None
+                else {"schema": {}}
+            )
+            responses[str(spec.status)] = {
+                "description": "Success",
+                "content": {"application/json": content},
+            }
+        for code, text in (("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")):
+            responses[code] = {
+                "description": text,
+                "content": {"application/json": {"schema": error}},
+            }
+        operation["responses"] = responses
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "interop",
+            "version": __version__,
+            "description": "The LangGraph Agent Server REST API, served by interop.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+_DOCS = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>interop API reference</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
+</head>
+<body>
+<div id="ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", deepLinking: true,
+  tryItOutEnabled: true, persistAuthorization: true});
+</script>
+</body>
+</html>
+"""
+
+
+async def openapi_endpoint(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def docs_endpoint(request: Request) -> Response:
+    return HTMLResponse(_DOCS)

@@ -1,0 +1,160 @@
+"""A small route table: each route names its body model and response shape, so request
+parsing (size limit, JSON, validation → 413/422) happens in one place and the OpenAPI document
+is generated from the same table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from interop.rest.errors import RequestError
+
+Handler = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(slots=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    query: dict[str, str] = field(default_factory=dict)  # name → JSON type, for the docs
+    stream: bool = False
+
+
+class Router:
+    def __init__(self) -> None:
+        self.specs: list[RouteSpec] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        body: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        query: dict[str, str] | None = None,
+        stream: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.specs.append(
+                RouteSpec(
+                    method, path, handler, summary, tag, body, response, status, query or {}, stream
+                )
+            )
+            return handler
+
+        return register
+
+    def routes(self) -> list[Route]:
+        grouped: dict[str, dict[str, Handler]] = {}
+        for spec in self.specs:
+            grouped.setdefault(spec.path, {})[spec.method] = spec.handler
+        routes = []
+        for path, handlers in grouped.items():
+            routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
+        return routes
+
+
+def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    if len(handlers) == 1:
+        return next(iter(handlers.values()))
+
+    async def dispatch(request: Request) -> Response:
+        handler = handlers.get(request.method)
+        if handler is None and request.method == "HEAD":
+            handler = handlers.get("GET")
+        if handler is None:
+            raise RequestError(405, "Method not allowed.")
+        return await handler(request)
+
+    return dispatch
+
+
+async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON. 413 past the size limit; 422 for malformed JSON."""
+    limit: int = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"Request body exceeds the limit of {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, f"Request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        if allow_empty:
+            return None
+        raise RequestError(422, "Request body is empty; expected JSON.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(422, f"Malformed JSON: {exc.msg} at position {exc.pos}.") from exc
+
+
+async def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
+    """The body validated as `model`; an empty body means `{}` when `allow_empty`."""
+    data = await read_json(request, allow_empty=allow_empty)
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(422, validation_detail(exc)) from exc
+
+
+def validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as `[{loc, msg, type}]`, without echoing input values back."""
+    return [
+        {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def query_bool(request: Request, name: str, default: bool = False) -> bool:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise RequestError(422, f"Query parameter '{name}' must be a boolean.")
+
+
+def query_int(
+    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise RequestError(422, f"Query parameter '{name}' must be an integer.") from exc
+    if number < minimum or (maximum is not None and number > maximum):
+        raise RequestError(422, f"Query parameter '{name}' is out of range.")
+    return number
+
+
+def json_loads(raw: bytes) -> Any:
+    return orjson.loads(raw)

@@ -1,0 +1,64 @@
+"""Server-sent events for run streams, framed as the reference server frames them.
+
+Records are `event:`/`data:`/`id:` lines ending CRLF; the first record is `metadata`; a
+`: heartbeat` comment goes out while the stream is idle; the stream closes after the run's
+last event. Framing is written here (pre-encoded bytes, one copy of the JSON) and sent through
+sse-starlette, which owns the heartbeat, disconnect detection and shutdown handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from interop.core.models import StreamEvent
+
+log = logging.getLogger("interop.rest")
+
+
+def encode(event: StreamEvent, *, with_id: bool = True) -> bytes:
+    """One SSE record; `data` is compact JSON and so has no raw newline."""
+    head = b"event: " + event.event.encode() + b"\r\ndata: " + event.data + b"\r\n"
+    if with_id:
+        head += b"id: " + event.id.encode() + b"\r\n"
+    return head + b"\r\n"
+
+
+def _heartbeat() -> ServerSentEvent:
+    return ServerSentEvent(comment="heartbeat")
+
+
+def sse_response(
+    events: AsyncIterator[StreamEvent],
+    *,
+    heartbeat: float,
+    headers: Mapping[str, str] | None = None,
+    on_disconnect: Callable[[], Awaitable[None]] | None = None,
+) -> EventSourceResponse:
+    """Stream `events`. When the client leaves before the end, `on_disconnect` runs (in its own
+    task, so that it completes even though the stream is being torn down)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        finished = False
+        try:
+            async for event in events:
+                yield encode(event)
+            finished = True
+        finally:
+            if not finished and on_disconnect is not None:
+                task = asyncio.get_running_loop().create_task(on_disconnect())
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+
+    return EventSourceResponse(
+        body(),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", **(headers or {})},
+        ping=heartbeat,
+        ping_message_factory=_heartbeat,
+    )
+
+
+_background: set[asyncio.Task[None]] = set()

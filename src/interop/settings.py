@@ -1,0 +1,49 @@
+"""Server settings: from CLI flags, with `INTEROP_*` environment variables as defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE = "sqlite:///.interop/interop.sqlite"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8123
+    config: Path | None = None
+    database: str = field(
+        default_factory=lambda: os.environ.get("INTEROP_DATABASE", DEFAULT_DATABASE)
+    )
+    workers_per_process: int = field(
+        default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 10)
+    )
+    auth_token: str | None = field(
+        default_factory=lambda: os.environ.get("INTEROP_AUTH_TOKEN") or None
+    )
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("INTEROP_MAX_BODY_BYTES", 10 * 1024 * 1024)
+    )
+    run_timeout: float = 3600.0
+    heartbeat_seconds: float = 5.0
+    public_url: str | None = field(
+        default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None
+    )
+
+    def resolve_config(self) -> Path | None:
+        """The config file to load: `config`, else ./interop.json, else ./langgraph.json, else
+        None (the bundled example agents)."""
+        if self.config is not None:
+            return self.config
+        for name in ("interop.json", "langgraph.json"):
+            candidate = Path.cwd() / name
+            if candidate.is_file():
+                return candidate
+        return None

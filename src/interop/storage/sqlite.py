@@ -1,0 +1,812 @@
+"""SQLite storage: assistants, threads and runs in our tables; checkpoints through LangGraph's
+AsyncSqliteSaver, on one shared connection.
+
+One connection serves both, so SQLite never sees two writers from this process (no
+SQLITE_BUSY); our write transactions take the saver's own lock so that they never interleave
+with a checkpoint write. WAL mode with synchronous=NORMAL: durable against process crashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+import orjson
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from interop.core.errors import Conflict
+from interop.core.ids import now
+from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
+from interop.core.storage import SortOrder
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS assistants (
+    assistant_id TEXT PRIMARY KEY,
+    graph_id TEXT NOT NULL,
+    config TEXT NOT NULL,
+    context TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assistant_versions (
+    assistant_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    graph_id TEXT NOT NULL,
+    config TEXT NOT NULL,
+    context TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (assistant_id, version)
+);
+CREATE TABLE IF NOT EXISTS threads (
+    thread_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    state_updated_at TEXT,
+    metadata TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    "values" TEXT,
+    interrupts TEXT NOT NULL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    thread_id TEXT NOT NULL,
+    assistant_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    kwargs TEXT NOT NULL,
+    multitask_strategy TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    temporary INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_thread ON runs (thread_id, created_at);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+"""
+
+_ASSISTANT_SORT = {"assistant_id", "created_at", "updated_at", "name", "graph_id"}
+_THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _load(text: str | bytes | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _json_filters(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions that hold when every key of `filters` equals the same key of `column`."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for key, value in (filters or {}).items():
+        path = '$."' + str(key).replace('"', '\\"') + '"'
+        if value is None:
+            clauses.append(f"json_type({column}, ?) = 'null'")
+            params.append(path)
+        elif isinstance(value, bool):
+            clauses.append(f"json_type({column}, ?) = ?")
+            params.extend([path, "true" if value else "false"])
+        elif isinstance(value, (dict, list)):
+            clauses.append(f"json_extract({column}, ?) = json(?)")
+            params.extend([path, _json(value)])
+        else:
+            clauses.append(f"json_extract({column}, ?) = ?")
+            params.extend([path, value])
+    return clauses, params
+
+
+class InteropSqliteSaver(AsyncSqliteSaver):
+    """AsyncSqliteSaver plus the thread operations LangGraph's base saver leaves unimplemented
+    for SQLite (delete_for_runs, copy_thread, prune)."""
+
+    async def adelete_for_runs(self, run_ids: Iterable[str]) -> None:
+        ids = list(run_ids)
+        if not ids:
+            return
+        await self.setup()
+        marks = ",".join("?" * len(ids))
+        async with self.lock:
+            await self.conn.execute(
+                "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN ("
+                " SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints"
+                f" WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks}))",
+                ids,
+            )
+            await self.conn.execute(
+                "DELETE FROM checkpoints WHERE"
+                f" json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})",
+                ids,
+            )
+            await self.conn.commit()
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self.setup()
+        async with self.lock:
+            await self.conn.execute(
+                "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
+                " parent_checkpoint_id, type, checkpoint, metadata)"
+                " SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,"
+                " CAST(json_set(CAST(metadata AS TEXT), '$.thread_id', ?) AS BLOB)"
+                " FROM checkpoints WHERE thread_id = ?",
+                (target_thread_id, target_thread_id, source_thread_id),
+            )
+            await self.conn.execute(
+                "INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id,"
+                " task_path, idx, channel, type, value)"
+                " SELECT ?, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type,"
+                " value FROM writes WHERE thread_id = ?",
+                (target_thread_id, source_thread_id),
+            )
+            await self.conn.commit()
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self.setup()
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                await self.adelete_thread(thread_id)
+                continue
+            async with self.lock:
+                # Keep the newest checkpoint of each namespace (checkpoint ids sort by time).
+                await self.conn.execute(
+                    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id NOT IN ("
+                    " SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
+                    " GROUP BY checkpoint_ns)",
+                    (thread_id, thread_id),
+                )
+                await self.conn.execute(
+                    "DELETE FROM writes WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id)"
+                    " NOT IN (SELECT checkpoint_ns, checkpoint_id FROM checkpoints"
+                    " WHERE thread_id = ?)",
+                    (thread_id, thread_id),
+                )
+                await self.conn.commit()
+
+
+class SqliteCheckpoints:
+    """The core's Checkpointer protocol over InteropSqliteSaver."""
+
+    def __init__(self, saver: InteropSqliteSaver) -> None:
+        self.saver = saver
+
+    async def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> None:
+        await self.saver.adelete_for_runs(run_ids)
+
+    async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self.saver.acopy_thread(source_thread_id, target_thread_id)
+
+    async def prune(
+        self, thread_ids: Sequence[str], strategy: Literal["delete", "keep_latest"]
+    ) -> None:
+        await self.saver.aprune(thread_ids, strategy=strategy)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self.saver.adelete_thread(thread_id)
+
+    async def run_has_progress(self, thread_id: str, run_id: str) -> bool:
+        await self.saver.setup()
+        conn = self.saver.conn
+        async with conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?"
+            " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+            " AND json_extract(CAST(metadata AS TEXT), '$.step') >= 1)"
+            " OR EXISTS (SELECT 1 FROM writes w JOIN checkpoints c ON w.thread_id = c.thread_id"
+            " AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id"
+            " WHERE c.thread_id = ? AND json_extract(CAST(c.metadata AS TEXT), '$.run_id') = ?"
+            " AND json_extract(CAST(c.metadata AS TEXT), '$.step') >= 0)",
+            (thread_id, run_id, thread_id, run_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+
+class _Tables:
+    """Shared plumbing: the connection, the write lock, row conversions."""
+
+    def __init__(self, saver: InteropSqliteSaver) -> None:
+        self._saver = saver
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        return self._saver.conn
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """Run `statements` in one transaction; returns each statement's rowcount."""
+        counts: list[int] = []
+        async with self._saver.lock:
+            try:
+                for sql, params in statements:
+                    cursor = await self.conn.execute(sql, params)
+                    counts.append(cursor.rowcount)
+                    await cursor.close()
+                await self.conn.commit()
+            except BaseException:
+                await self.conn.rollback()
+                raise
+        return counts
+
+
+_ASSISTANT_COLS = (
+    "assistant_id, graph_id, config, context, metadata, name, description, version,"
+    " created_at, updated_at"
+)
+
+
+def _assistant(row: aiosqlite.Row) -> Assistant:
+    return Assistant(
+        assistant_id=row["assistant_id"],
+        graph_id=row["graph_id"],
+        config=_load(row["config"]),
+        context=_load(row["context"]),
+        metadata=_load(row["metadata"]),
+        name=row["name"],
+        description=row["description"],
+        version=row["version"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+    )
+
+
+class SqliteAssistants(_Tables):
+    async def create(self, assistant: Assistant) -> bool:
+        a = assistant
+        values = (
+            a.assistant_id,
+            a.graph_id,
+            _json(a.config),
+            _json(a.context),
+            _json(a.metadata),
+            a.name,
+            a.description,
+        )
+        counts = await self._write(
+            [
+                (
+                    f"INSERT OR IGNORE INTO assistants ({_ASSISTANT_COLS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (*values, _ts(a.created_at), _ts(a.updated_at)),
+                ),
+                (
+                    "INSERT OR IGNORE INTO assistant_versions (assistant_id, graph_id, config,"
+                    " context, metadata, name, description, version, created_at)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, 1, ? WHERE changes() > 0",
+                    (*values, _ts(a.created_at)),
+                ),
+            ]
+        )
+        return counts[0] > 0
+
+    async def get(self, assistant_id: str) -> Assistant | None:
+        row = await self._row(
+            f"SELECT {_ASSISTANT_COLS} FROM assistants WHERE assistant_id = ?", (assistant_id,)
+        )
+        return _assistant(row) if row else None
+
+    async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
+        current = await self.get(assistant_id)
+        if current is None:
+            return None
+        async with self._saver.lock:
+            row = await self._row(
+                "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?",
+                (assistant_id,),
+            )
+        version = int(row[0] or 0) + 1 if row else 1
+        stamp = now()
+        updated = Assistant(
+            assistant_id=assistant_id,
+            graph_id=changes.get("graph_id") or current.graph_id,
+            config=changes["config"] if changes.get("config") is not None else current.config,
+            context=changes["context"] if changes.get("context") is not None else current.context,
+            metadata={**current.metadata, **(changes.get("metadata") or {})},
+            name=changes["name"] if changes.get("name") is not None else current.name,
+            description=(changes.get("description", current.description)),
+            version=version,
+            created_at=current.created_at,
+            updated_at=stamp,
+        )
+        u = updated
+        values = (
+            u.graph_id,
+            _json(u.config),
+            _json(u.context),
+            _json(u.metadata),
+            u.name,
+            u.description,
+        )
+        await self._write(
+            [
+                (
+                    "INSERT INTO assistant_versions (assistant_id, version, graph_id, config,"
+                    " context, metadata, name, description, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (assistant_id, version, *values, _ts(stamp)),
+                ),
+                (
+                    "UPDATE assistants SET graph_id = ?, config = ?, context = ?, metadata = ?,"
+                    " name = ?, description = ?, version = ?, updated_at = ?"
+                    " WHERE assistant_id = ?",
+                    (*values, version, _ts(stamp), assistant_id),
+                ),
+            ]
+        )
+        return updated
+
+    async def delete(self, assistant_id: str) -> bool:
+        counts = await self._write(
+            [
+                ("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)),
+                ("DELETE FROM assistant_versions WHERE assistant_id = ?", (assistant_id,)),
+            ]
+        )
+        return counts[0] > 0
+
+    @staticmethod
+    def _where(
+        graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+    ) -> tuple[str, list[Any]]:
+        clauses, params = _json_filters("metadata", metadata)
+        if graph_id is not None:
+            clauses.append("graph_id = ?")
+            params.append(graph_id)
+        if name is not None:
+            clauses.append("name LIKE ?")
+            params.append(f"%{name}%")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def search(
+        self,
+        *,
+        graph_id: str | None,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        sort_by: str | None,
+        sort_order: SortOrder | None,
+    ) -> list[Assistant]:
+        where, params = self._where(graph_id, name, metadata)
+        column = sort_by if sort_by in _ASSISTANT_SORT else "created_at"
+        order = "ASC" if sort_order == "asc" else "DESC"
+        rows = await self._rows(
+            f"SELECT {_ASSISTANT_COLS} FROM assistants{where}"
+            f" ORDER BY {column} {order}, assistant_id {order} LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_assistant(r) for r in rows]
+
+    async def count(
+        self, *, graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+    ) -> int:
+        where, params = self._where(graph_id, name, metadata)
+        row = await self._row(f"SELECT COUNT(*) FROM assistants{where}", params)
+        return int(row[0]) if row else 0
+
+    async def versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[Assistant]:
+        clauses, params = _json_filters("metadata", metadata)
+        extra = "".join(f" AND {c}" for c in clauses)
+        rows = await self._rows(
+            "SELECT assistant_id, graph_id, config, context, metadata, name, description,"
+            " version, created_at, created_at AS updated_at FROM assistant_versions"
+            f" WHERE assistant_id = ?{extra} ORDER BY version DESC LIMIT ? OFFSET ?",
+            (assistant_id, *params, limit, offset),
+        )
+        return [_assistant(r) for r in rows]
+
+    async def set_latest(self, assistant_id: str, version: int) -> Assistant | None:
+        row = await self._row(
+            "SELECT graph_id, config, context, metadata, name, description FROM"
+            " assistant_versions WHERE assistant_id = ? AND version = ?",
+            (assistant_id, version),
+        )
+        if row is None:
+            return None
+        await self._write(
+            [
+                (
+                    "UPDATE assistants SET graph_id = ?, config = ?, context = ?, metadata = ?,"
+                    " name = ?, description = ?, version = ?, updated_at = ?"
+                    " WHERE assistant_id = ?",
+                    (*tuple(row), version, _ts(now()), assistant_id),
+                )
+            ]
+        )
+        return await self.get(assistant_id)
+
+
+_THREAD_COLS = (
+    'thread_id, created_at, updated_at, state_updated_at, metadata, config, status, "values",'
+    " interrupts, error"
+)
+
+
+def _thread(row: aiosqlite.Row) -> Thread:
+    return Thread(
+        thread_id=row["thread_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        state_updated_at=_dt(row["state_updated_at"]),
+        metadata=_load(row["metadata"]),
+        config=_load(row["config"]),
+        status=row["status"],
+        values=_load(row["values"]),
+        interrupts=_load(row["interrupts"]),
+        error=_load(row["error"]),
+    )
+
+
+class SqliteThreads(_Tables):
+    async def create(self, thread: Thread) -> bool:
+        t = thread
+        counts = await self._write(
+            [
+                (
+                    f"INSERT OR IGNORE INTO threads ({_THREAD_COLS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        t.thread_id,
+                        _ts(t.created_at),
+                        _ts(t.updated_at),
+                        _ts(t.state_updated_at) if t.state_updated_at else None,
+                        _json(t.metadata),
+                        _json(t.config),
+                        t.status,
+                        None if t.values is None else _json(t.values),
+                        _json(t.interrupts),
+                        None if t.error is None else _json(t.error),
+                    ),
+                )
+            ]
+        )
+        return counts[0] > 0
+
+    async def get(self, thread_id: str) -> Thread | None:
+        row = await self._row(
+            f"SELECT {_THREAD_COLS} FROM threads WHERE thread_id = ?", (thread_id,)
+        )
+        return _thread(row) if row else None
+
+    async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
+        counts = await self._write(
+            [
+                (
+                    "UPDATE threads SET metadata = json_patch(metadata, ?), updated_at = ?"
+                    " WHERE thread_id = ?",
+                    (_json(metadata), _ts(now()), thread_id),
+                )
+            ]
+        )
+        return await self.get(thread_id) if counts[0] else None
+
+    async def set_state(
+        self,
+        thread_id: str,
+        *,
+        status: ThreadStatus,
+        values: dict[str, Any] | None,
+        interrupts: dict[str, Any],
+    ) -> None:
+        stamp = _ts(now())
+        await self._write(
+            [
+                (
+                    'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = NULL,'
+                    " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+                    (
+                        status,
+                        None if values is None else _json(values),
+                        _json(interrupts),
+                        stamp,
+                        stamp,
+                        thread_id,
+                    ),
+                )
+            ]
+        )
+
+    async def set_status(self, thread_id: str, status: ThreadStatus) -> None:
+        await self._write(
+            [
+                (
+                    "UPDATE threads SET status = ?, updated_at = ? WHERE thread_id = ?",
+                    (status, _ts(now()), thread_id),
+                )
+            ]
+        )
+
+    async def delete(self, thread_id: str) -> bool:
+        counts = await self._write(
+            [
+                ("DELETE FROM threads WHERE thread_id = ?", (thread_id,)),
+                ("DELETE FROM runs WHERE thread_id = ?", (thread_id,)),
+            ]
+        )
+        return counts[0] > 0
+
+    @staticmethod
+    def _where(
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: ThreadStatus | None,
+    ) -> tuple[str, list[Any]]:
+        clauses, params = _json_filters("metadata", metadata)
+        more, more_params = _json_filters('"values"', values)
+        clauses += more
+        params += more_params
+        if ids:
+            clauses.append(f"thread_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def search(
+        self,
+        *,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: ThreadStatus | None,
+        limit: int,
+        offset: int,
+        sort_by: str | None,
+        sort_order: SortOrder | None,
+    ) -> list[Thread]:
+        where, params = self._where(ids, metadata, values, status)
+        column = sort_by if sort_by in _THREAD_SORT else "created_at"
+        order = "ASC" if sort_order == "asc" else "DESC"
+        rows = await self._rows(
+            f"SELECT {_THREAD_COLS} FROM threads{where}"
+            f" ORDER BY {column} {order}, thread_id {order} LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_thread(r) for r in rows]
+
+    async def count(
+        self,
+        *,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: ThreadStatus | None,
+    ) -> int:
+        where, params = self._where(None, metadata, values, status)
+        row = await self._row(f"SELECT COUNT(*) FROM threads{where}", params)
+        return int(row[0]) if row else 0
+
+
+_RUN_COLS = (
+    "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
+    " multitask_strategy, attempt, temporary"
+)
+
+
+def _run(row: aiosqlite.Row) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        status=row["status"],
+        metadata=_load(row["metadata"]),
+        kwargs=_load(row["kwargs"]),
+        multitask_strategy=row["multitask_strategy"],
+        attempt=row["attempt"],
+        temporary=bool(row["temporary"]),
+    )
+
+
+class SqliteRuns(_Tables):
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> None:
+        r = run
+        insert = (
+            f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                r.run_id,
+                r.thread_id,
+                r.assistant_id,
+                _ts(r.created_at),
+                _ts(r.updated_at),
+                r.status,
+                _json(r.metadata),
+                _json(r.kwargs),
+                r.multitask_strategy,
+                r.attempt,
+                int(r.temporary),
+            ),
+        )
+        busy = (
+            "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
+            (_ts(r.created_at), r.thread_id),
+        )
+        async with self._saver.lock:
+            try:
+                if reject_if_inflight:
+                    row = await self._row(
+                        "SELECT 1 FROM runs WHERE thread_id = ?"
+                        " AND status IN ('pending', 'running') LIMIT 1",
+                        (r.thread_id,),
+                    )
+                    if row is not None:
+                        raise Conflict(
+                            "Thread is already running a task. Wait for it to finish or choose"
+                            " a different multitask strategy."
+                        )
+                for sql, params in (insert, busy):
+                    await (await self.conn.execute(sql, params)).close()
+                await self.conn.commit()
+            except BaseException:
+                await self.conn.rollback()
+                raise
+
+    async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
+        if thread_id is None:
+            row = await self._row(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,))
+        else:
+            row = await self._row(
+                f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ? AND thread_id = ?",
+                (run_id, thread_id),
+            )
+        return _run(row) if row else None
+
+    async def list(
+        self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
+    ) -> list[Run]:
+        extra = " AND status = ?" if status else ""
+        params: tuple[Any, ...] = (thread_id, status) if status else (thread_id,)
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE thread_id = ?{extra}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_run(r) for r in rows]
+
+    async def inflight(self, thread_id: str) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE thread_id = ?"
+            " AND status IN ('pending', 'running') ORDER BY created_at, run_id",
+            (thread_id,),
+        )
+        return [_run(r) for r in rows]
+
+    async def set_status(
+        self, run_id: str, status: RunStatus, *, attempt: int | None = None
+    ) -> None:
+        if attempt is None:
+            statement = (
+                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+                (status, _ts(now()), run_id),
+            )
+        else:
+            statement = (
+                "UPDATE runs SET status = ?, attempt = ?, updated_at = ? WHERE run_id = ?",
+                (status, attempt, _ts(now()), run_id),
+            )
+        await self._write([statement])
+
+    async def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        thread_id: str,
+        thread_status: ThreadStatus,
+        values: dict[str, Any] | None,
+        interrupts: dict[str, Any],
+        error: dict[str, Any] | None,
+        update_values: bool,
+    ) -> None:
+        stamp = _ts(now())
+        statements: list[tuple[str, Sequence[Any]]] = [
+            ("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, stamp, run_id))
+        ]
+        if update_values:
+            statements.append(
+                (
+                    'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+                    " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+                    (
+                        thread_status,
+                        None if values is None else _json(values),
+                        _json(interrupts),
+                        None if error is None else _json(error),
+                        stamp,
+                        stamp,
+                        thread_id,
+                    ),
+                )
+            )
+        else:
+            statements.append(
+                (
+                    "UPDATE threads SET status = ?, error = ?, updated_at = ? WHERE thread_id = ?",
+                    (thread_status, None if error is None else _json(error), stamp, thread_id),
+                )
+            )
+        await self._write(statements)
+
+    async def delete(self, run_id: str) -> bool:
+        counts = await self._write([("DELETE FROM runs WHERE run_id = ?", (run_id,))])
+        return counts[0] > 0
+
+    async def with_status(self, *statuses: RunStatus) -> list[Run]:
+        marks = ",".join("?" * len(statuses))
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE status IN ({marks}) ORDER BY created_at, run_id",
+            statuses,
+        )
+        return [_run(r) for r in rows]
+
+
+class SqliteStorage:
+    """The core's Storage protocol on one SQLite database file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self.saver: InteropSqliteSaver | None = None
+
+    async def setup(self) -> None:
+        if self._conn is not None:
+            return
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path)
+        conn.row_factory = aiosqlite.Row
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA busy_timeout=5000",
+            "PRAGMA foreign_keys=OFF",
+        ):
+            await (await conn.execute(pragma)).close()
+        await conn.executescript(_SCHEMA)
+        await conn.commit()
+        self._conn = conn
+        self.saver = InteropSqliteSaver(conn)
+        await self.saver.setup()
+        self.assistants = SqliteAssistants(self.saver)
+        self.threads = SqliteThreads(self.saver)
+        self.runs = SqliteRuns(self.saver)
+        self.checkpoints = SqliteCheckpoints(self.saver)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+
+__all__ = ["SqliteStorage"]
