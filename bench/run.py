@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.ceiling import Ceiling, measure_ceiling
+from harness.ceiling import measure_ceiling
+from harness.http1 import Request
 from harness.load import LoadResult, LoadSpec, resolve_generator, run_load
-from harness.report import Figure, Target, ratio, render_table, write_results
+from harness.report import render_table, write_results
 from harness.rss import peak_rss_mb, pids_listening_on, rss_mb
-from harness.servers import LOOPBACK, ServerProcess, free_port
+from harness.servers import LOOPBACK, ServerError, ServerProcess, free_port
 from harness.sse import StreamTimings, measure_stream
 from langgraph_rest import (
+    WorkloadError,
     check_echo_reply,
     create_threads,
     is_values_event,
@@ -38,19 +40,14 @@ from langgraph_rest import (
     stateless_wait,
     threaded_waits,
 )
+from rest_figures import Measurements, build_figures, detail_lines
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORKLOADS = ("ceiling", "stateless", "threaded", "stream")
 
-STATELESS_TARGET = Target(">=", 0.03, of_ceiling=True)
-THREADED_TARGET = Target(">=", 0.015, of_ceiling=True)
-TTFE_P50_TARGET = Target("<=", 5.0)
-TTFE_P99_TARGET = Target("<=", 20.0)
-IDLE_RSS_TARGET = Target("<=", 120.0)
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per load")
     parser.add_argument("--warmup", type=float, default=2.0, help="discarded seconds before each")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
@@ -145,85 +142,28 @@ def run_stream(base_url: str, args: argparse.Namespace) -> StreamTimings:
     )
 
 
-def load(base_url: str, requests: tuple[Any, ...], args: argparse.Namespace) -> LoadResult:
+def load(base_url: str, requests: tuple[Request, ...], args: argparse.Namespace) -> LoadResult:
     spec = LoadSpec(base_url, requests, args.connections, args.duration, args.warmup)
     return run_load(spec, args.generator)
 
 
-def build_figures(
-    ceiling: Ceiling | None,
-    stateless: LoadResult | None,
-    threaded: LoadResult | None,
-    stream: StreamTimings | None,
-    idle_rss: float | None,
-    peak_rss: float | None,
-) -> list[Figure]:
-    ceil_rps = ceiling.load.rps if ceiling else None
-    ceil_rt = ceiling.round_trip if ceiling else None
-    figures: list[Figure] = []
-    if ceiling:
-        figures.append(Figure("ceiling_rps", "ceiling POST /echo", ceil_rps, "req/s", 1.0, "share"))
-    if stateless:
-        figures.append(
-            Figure(
-                "stateless_rps",
-                "stateless POST /runs/wait",
-                stateless.rps,
-                "req/s",
-                ratio(stateless.rps, ceil_rps),
-                "share",
-                STATELESS_TARGET,
-            )
-        )
-    if threaded:
-        figures.append(
-            Figure(
-                "threaded_rps",
-                "threaded POST /threads/{id}/runs/wait",
-                threaded.rps,
-                "req/s",
-                ratio(threaded.rps, ceil_rps),
-                "share",
-                THREADED_TARGET,
-            )
-        )
-    if stream:
-        first, values = stream.summary()["first_event"], stream.summary()["first_match"]
-        rt50, rt99 = (ceil_rt.p50, ceil_rt.p99) if ceil_rt else (None, None)
-        for key, label, summary, target50, target99 in (
-            ("ttfe", "stream first event (metadata)", first, TTFE_P50_TARGET, TTFE_P99_TARGET),
-            ("ttfv", "stream first values event", values, None, None),
-        ):
-            p50, p99 = (summary.p50, summary.p99) if summary else (None, None)
-            figures.append(
-                Figure(
-                    f"{key}_p50", f"{label} p50", p50, "ms", ratio(p50, rt50), "multiple", target50
-                )
-            )
-            figures.append(
-                Figure(
-                    f"{key}_p99", f"{label} p99", p99, "ms", ratio(p99, rt99), "multiple", target99
-                )
-            )
-    ceil_idle = ceiling.idle_rss_mb if ceiling else None
-    ceil_peak = ceiling.peak_rss_mb if ceiling else None
-    figures.append(
-        Figure(
-            "idle_rss",
-            "idle RSS (VmRSS)",
-            idle_rss,
-            "MB",
-            ratio(idle_rss, ceil_idle),
-            "multiple",
-            IDLE_RSS_TARGET,
-        )
-    )
-    figures.append(
-        Figure(
-            "peak_rss", "peak RSS (VmHWM)", peak_rss, "MB", ratio(peak_rss, ceil_peak), "multiple"
-        )
-    )
-    return figures
+def measure(args: argparse.Namespace, sut: UnderTest, m: Measurements) -> None:
+    """Run the selected workloads against the server, filling `m`."""
+    m.idle_rss_mb = rss_mb(sut.pids)
+    if "stream" in args.only:
+        say(f"stream: up to {args.stream_requests} sequential POST /runs/stream")
+        check_echo_reply(sut.base_url, stateless_wait())
+        m.stream = run_stream(sut.base_url, args)
+    if "stateless" in args.only:
+        say("stateless: POST /runs/wait")
+        check_echo_reply(sut.base_url, stateless_wait())
+        m.stateless = load(sut.base_url, (stateless_wait(),), args)
+    if "threaded" in args.only:
+        say(f"threaded: creating {args.threads} threads, then POST /threads/{{id}}/runs/wait")
+        requests = threaded_waits(create_threads(sut.base_url, args.threads))
+        check_echo_reply(sut.base_url, requests[0])
+        m.threaded = load(sut.base_url, requests, args)
+    m.peak_rss_mb = peak_rss_mb(sut.pids)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,54 +173,30 @@ def main(argv: list[str] | None = None) -> int:
         f"load generator: {generator}; {args.connections} connections, "
         f"{args.warmup:g} s warm-up + {args.duration:g} s per load"
     )
-    ceiling: Ceiling | None = None
-    if "ceiling" in args.only:
-        say("ceiling: bare Starlette POST /echo")
-        ceiling = measure_ceiling(
-            connections=args.connections,
-            duration=args.duration,
-            warmup=args.warmup,
-            generator=generator,
-        )
-    stateless = threaded = None
-    stream = None
-    with server_under_test(args) as sut:
-        idle_rss = rss_mb(sut.pids)
-        if "stream" in args.only:
-            say(f"stream: up to {args.stream_requests} sequential POST /runs/stream")
-            check_echo_reply(sut.base_url, stateless_wait())
-            stream = run_stream(sut.base_url, args)
-        if "stateless" in args.only:
-            say("stateless: POST /runs/wait")
-            check_echo_reply(sut.base_url, stateless_wait())
-            stateless = load(sut.base_url, (stateless_wait(),), args)
-        if "threaded" in args.only:
-            say(f"threaded: creating {args.threads} threads, then POST /threads/{{id}}/runs/wait")
-            requests = threaded_waits(create_threads(sut.base_url, args.threads))
-            check_echo_reply(sut.base_url, requests[0])
-            threaded = load(sut.base_url, requests, args)
-        peak_rss = peak_rss_mb(sut.pids)
-        description, pids = sut.description, sut.pids
-
-    figures = build_figures(ceiling, stateless, threaded, stream, idle_rss, peak_rss)
-    print(render_table(figures))
-    for name, result in (("stateless", stateless), ("threaded", threaded)):
-        if result is not None:
-            lat = result.latency
-            print(
-                f"{name}: {result.requests} responses, errors {result.errors or 0}, latency "
-                + (f"p50 {lat.p50:.1f} ms p99 {lat.p99:.1f} ms" if lat else "n/a")
+    m = Measurements()
+    try:
+        if "ceiling" in args.only:
+            say("ceiling: bare Starlette POST /echo")
+            m.ceiling = measure_ceiling(
+                connections=args.connections,
+                duration=args.duration,
+                warmup=args.warmup,
+                generator=generator,
             )
-    if stream is not None:
-        print(
-            f"stream: {len(stream.first_event_ms)} ok, {len(stream.errors)} failed, "
-            f"first events named {sorted(stream.first_event_names)}"
-        )
+        with server_under_test(args) as sut:
+            measure(args, sut, m)
+    except (ServerError, WorkloadError, RuntimeError, OSError) as exc:
+        say(f"failed: {exc}")
+        return 1
+
+    figures = build_figures(m)
+    print(render_table(figures))
+    print("\n".join(detail_lines(m)))
     payload: dict[str, Any] = {
         "meta": {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "server": description,
-            "server_pids": pids,
+            "server": sut.description,
+            "server_pids": sut.pids,
             "generator": generator,
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -290,17 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         },
         "figures": [f.to_json() for f in figures],
-        "ceiling": ceiling.to_json() if ceiling else None,
-        "stateless": stateless.to_json() if stateless else None,
-        "threaded": threaded.to_json() if threaded else None,
-        "stream": {
-            "summary": stream.summary(),
-            "errors": stream.errors[:20],
-            "first_event_names": stream.first_event_names,
-        }
-        if stream
-        else None,
-        "rss_mb": {"idle": idle_rss, "peak": peak_rss},
+        **m.to_json(),
     }
     label = args.label or ("target" if args.target_url else "interop")
     path = write_results(args.results_dir, label, payload)

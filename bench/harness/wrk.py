@@ -89,7 +89,7 @@ def build_script(origin: Origin, requests: tuple[Request, ...], threads: int) ->
 
 
 def wrk_threads(connections: int) -> int:
-    """wrk threads: one per core beyond the server's, at most the connection count."""
+    """wrk threads: half the cores (the other half serve), at most the connection count."""
     override = os.environ.get("BENCH_WRK_THREADS")
     if override:
         return max(1, min(int(override), connections))

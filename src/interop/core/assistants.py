@@ -53,12 +53,16 @@ class AssistantService:
     async def get(self, assistant_id: str) -> Assistant:
         """The assistant with this id, or the system assistant of the graph with this name.
 
-        Raises NotFound."""
+        Raises NotFound for an unknown UUID, InvalidInput for anything that is neither a UUID
+        nor a graph name."""
         if not is_uuid(assistant_id):
             if assistant_id in self.graphs:
                 assistant_id = system_assistant_id(assistant_id)
             else:
-                raise NotFound(f"Assistant '{assistant_id}' not found.")
+                raise InvalidInput(
+                    f"Invalid assistant: '{assistant_id}'. Must be a valid assistant UUID or one"
+                    f" of the registered graphs: {', '.join(sorted(self.graphs))}."
+                )
         assistant = await self._storage.assistants.get(assistant_id)
         if assistant is None:
             raise NotFound(f"Assistant '{assistant_id}' not found.")
@@ -76,12 +80,10 @@ class AssistantService:
         description: str | None = None,
         if_exists: Literal["raise", "do_nothing"] = "raise",
     ) -> Assistant:
-        """Create an assistant for a loaded graph. Raises InvalidInput for an unknown graph and
+        """Create an assistant for a loaded graph. Raises NotFound for an unknown graph and
         Conflict for an existing id (unless `if_exists` is do_nothing: then the existing one)."""
         if graph_id not in self.graphs:
-            raise InvalidInput(
-                f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs)}"
-            )
+            raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs)}")
         stamp = now()
         assistant = Assistant(
             assistant_id=assistant_id or new_id(),

@@ -109,7 +109,8 @@ def _config(run: Run) -> RunnableConfig:
 async def execute(service: RunService, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status = "running"
-    await service.storage.runs.set_status(run.run_id, "running")
+    if not run.temporary:
+        await service.storage.runs.set_status(run.run_id, "running")
     publisher = _Publisher(service, run)
     config = _config(run)
     saver = service.ephemeral_saver if run.temporary else service.storage.checkpoints.saver
@@ -209,33 +210,32 @@ async def finish_run(
     interrupts: dict[str, Any] = {}
     if rollback:
         await storage.checkpoints.delete_for_runs(run.thread_id, [run.run_id])
+    breakpoints = run.kwargs.get("interrupt_before") or run.kwargs.get("interrupt_after")
     if run.temporary:
         pass
-    elif graph is not None and config is not None:
-        state_config = RunnableConfig(
-            configurable={"thread_id": run.thread_id, "checkpoint_ns": ""}
+    elif graph is not None and (
+        rollback or outcome.interrupts or breakpoints or outcome.status != "success"
+    ):
+        # Only here does the thread's state need reading back; a plain success already
+        # streamed its final values.
+        snapshot = await graph.aget_state(
+            RunnableConfig(configurable={"thread_id": run.thread_id, "checkpoint_ns": ""})
         )
-        snapshot = await graph.aget_state(state_config)
         interrupts = thread_interrupts(snapshot)
         thread_values = serde.to_jsonable(snapshot.values) if snapshot.values is not None else None
-        if outcome.status == "error":
-            thread_status = "error"
-        elif (
-            (outcome.status == "interrupted" and not rollback)
-            or interrupts
-            or (
-                snapshot.next
-                and (run.kwargs.get("interrupt_before") or run.kwargs.get("interrupt_after"))
-            )
-        ):
+        if interrupts or (snapshot.next and breakpoints):
             thread_status = "interrupted"
+    elif graph is not None:
+        thread_values = outcome.values
+    if outcome.status == "error":
+        thread_status = "error"
     elif outcome.status == "interrupted" and not rollback:
         thread_status = "interrupted"
     if service.thread_has_queued_after(run):
         thread_status = "busy"
     status: RunStatus = outcome.status
     if run.temporary:
-        await storage.threads.delete(run.thread_id)
+        # Stateless runs that end deleted live in memory only: nothing to remove from storage.
         await service.ephemeral_saver.adelete_thread(run.thread_id)
     elif rollback:
         await storage.runs.delete(run.run_id)

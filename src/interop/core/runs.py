@@ -150,15 +150,16 @@ class RunService:
         stamp = now()
         if thread_id is None:
             thread_id = new_id()
-            await self.storage.threads.create(
-                Thread(
-                    thread_id=thread_id,
-                    created_at=stamp,
-                    updated_at=stamp,
-                    metadata={"graph_id": graph_id, "assistant_id": assistant.assistant_id},
-                    status="busy",
+            if not temporary:
+                await self.storage.threads.create(
+                    Thread(
+                        thread_id=thread_id,
+                        created_at=stamp,
+                        updated_at=stamp,
+                        metadata={"graph_id": graph_id, "assistant_id": assistant.assistant_id},
+                        status="busy",
+                    )
                 )
-            )
         else:
             thread = await self.storage.threads.get(thread_id)
             if thread is None:
@@ -226,9 +227,11 @@ class RunService:
             multitask_strategy=request.multitask_strategy,
             temporary=temporary,
         )
-        await self.storage.runs.create(
-            run, reject_if_inflight=request.multitask_strategy == "reject"
-        )
+        if not temporary:
+            # A temporary run (stateless, deleted when it ends) lives in memory only.
+            await self.storage.runs.create(
+                run, reject_if_inflight=request.multitask_strategy == "reject"
+            )
         self._open_channel(run)
         await self._publish_metadata(run)
         if request.multitask_strategy in ("interrupt", "rollback"):
@@ -367,7 +370,8 @@ class RunService:
         status: str | None = None,
         action: CancelAction = "interrupt",
     ) -> int:
-        """Cancel the runs named by ids, by thread, or by status (pending/running/all)."""
+        """Cancel the runs named by ids, by thread, or by status (pending/running/all).
+        NotFound when none of them is pending or running."""
         targets: list[Run] = []
         if run_ids:
             for run_id in run_ids:
@@ -381,6 +385,8 @@ class RunService:
                 ("pending", "running") if status == "all" else (status,)  # type: ignore[assignment]
             )
             targets = await self.storage.runs.with_status(*wanted)
+        if not targets:
+            raise NotFound("No matching runs to cancel.")
         for run in targets:
             await self._cancel_one(self._inflight.get(run.run_id, run), action)
         return len(targets)

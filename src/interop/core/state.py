@@ -46,19 +46,23 @@ def snapshot_record(snapshot: StateSnapshot) -> dict[str, Any]:
                 "result": to_jsonable(task.result) if task.result is not None else None,
             }
         )
+    checkpoint = checkpoint_record(snapshot.config)
+    parent = checkpoint_record(snapshot.parent_config)
     return {
         "values": to_jsonable(snapshot.values),
         "next": list(snapshot.next),
         "tasks": tasks,
         "metadata": to_jsonable(snapshot.metadata),
         "created_at": snapshot.created_at,
-        "checkpoint": checkpoint_record(snapshot.config),
-        "parent_checkpoint": checkpoint_record(snapshot.parent_config),
+        "checkpoint": checkpoint,
+        "parent_checkpoint": parent,
         "interrupts": [interrupt_record(i) for i in snapshot.interrupts],
+        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
+        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
     }
 
 
-def empty_state(thread_id: str) -> dict[str, Any]:
+def empty_state() -> dict[str, Any]:
     """The state of a thread that has no checkpoint yet."""
     return {
         "values": {},
@@ -66,14 +70,11 @@ def empty_state(thread_id: str) -> dict[str, Any]:
         "tasks": [],
         "metadata": None,
         "created_at": None,
-        "checkpoint": {
-            "thread_id": thread_id,
-            "checkpoint_ns": "",
-            "checkpoint_id": None,
-            "checkpoint_map": None,
-        },
+        "checkpoint": None,
         "parent_checkpoint": None,
         "interrupts": [],
+        "checkpoint_id": None,
+        "parent_checkpoint_id": None,
     }
 
 

@@ -197,7 +197,7 @@ class ThreadService:
         if graph is None:
             if checkpoint and checkpoint.get("checkpoint_id"):
                 raise NotFound(f"Checkpoint '{checkpoint['checkpoint_id']}' not found.")
-            return empty_state(thread_id)
+            return empty_state()
         config = self._config(thread_id, checkpoint)
         snapshot = await graph.aget_state(config, subgraphs=subgraphs)
         if snapshot.config is None or "checkpoint_id" not in snapshot.config.get(
@@ -205,7 +205,7 @@ class ThreadService:
         ):
             if checkpoint and checkpoint.get("checkpoint_id"):
                 raise NotFound(f"Checkpoint '{checkpoint['checkpoint_id']}' not found.")
-            return empty_state(thread_id)
+            return empty_state()
         return snapshot_record(snapshot)
 
     async def update_state(

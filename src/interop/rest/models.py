@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from interop.core.ids import is_uuid
 
 StreamMode = Literal[
     "values",
@@ -20,6 +22,15 @@ StreamMode = Literal[
 Json = dict[str, Any]
 
 
+def _uuid(value: str) -> str:
+    if not is_uuid(value):
+        raise ValueError("must be a UUID")
+    return value
+
+
+UUIDStr = Annotated[str, AfterValidator(_uuid)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -32,7 +43,7 @@ class Config(Body):
 
 
 class AssistantCreate(Body):
-    assistant_id: str | None = None
+    assistant_id: UUIDStr | None = None
     graph_id: str
     config: Json | None = None
     context: Json | None = None
@@ -89,7 +100,7 @@ class Superstep(Body):
 
 
 class ThreadCreate(Body):
-    thread_id: str | None = None
+    thread_id: UUIDStr | None = None
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
     ttl: Json | None = None

@@ -13,6 +13,7 @@ from interop import __version__
 from interop.core import serde
 from interop.core.assistants import AssistantService
 from interop.core.events import FROM_NOW, FROM_START, parse_event_id
+from interop.core.ids import is_uuid
 from interop.core.models import Run, RunRequest
 from interop.core.runs import RunService, event_in_modes, outcome_body
 from interop.core.threads import ThreadService
@@ -39,12 +40,29 @@ def _runs(request: Request) -> RunService:
     return request.app.state.runs  # type: ignore[no-any-return]
 
 
+_ID_LABELS = {"thread_id": "thread", "run_id": "run", "assistant_id": "assistant"}
+
+
 def _path(request: Request, name: str) -> str:
-    return str(request.path_params[name])
+    """A path parameter; thread and run ids (and assistant ids that are not graph names) must
+    be UUIDs (422 otherwise)."""
+    value = str(request.path_params[name])
+    label = _ID_LABELS.get(name)
+    graph_name = label == "assistant" and value in request.app.state.graphs
+    if label is not None and not graph_name and not is_uuid(value):
+        raise RequestError(422, f"Invalid {label} ID: must be a UUID.")
+    return value
 
 
 def _ok(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _pagination(total: int, offset: int, returned: int) -> dict[str, str]:
+    headers = {"X-Pagination-Total": str(total)}
+    if offset + returned < total:
+        headers["X-Pagination-Next"] = str(offset + returned)
+    return headers
 
 
 def _no_content() -> Response:
@@ -105,10 +123,13 @@ async def create_assistant(request: Request) -> Response:
 )
 async def search_assistants(request: Request) -> Response:
     body = await parse_body(request, m.AssistantSearch, allow_empty=True)
-    found = await _assistants(request).search(
-        **body.model_dump(exclude={"select"}),
+    service = _assistants(request)
+    found = await service.search(**body.model_dump(exclude={"select"}))
+    total = await service.count(graph_id=body.graph_id, name=body.name, metadata=body.metadata)
+    return _ok(
+        [wire.assistant(a, body.select) for a in found],
+        headers=_pagination(total, body.offset, len(found)),
     )
-    return _ok([wire.assistant(a, body.select) for a in found])
 
 
 @route(
@@ -282,8 +303,25 @@ async def create_thread(request: Request) -> Response:
 )
 async def search_threads(request: Request) -> Response:
     body = await parse_body(request, m.ThreadSearch, allow_empty=True)
-    found = await _threads(request).search(**body.model_dump(exclude={"select"}))
-    return _ok([wire.thread(t, body.select) for t in found])
+    service = _threads(request)
+    found = await service.search(**body.model_dump(exclude={"select"}))
+    total = (
+        await service.count(metadata=body.metadata, values=body.values, status=body.status)
+        if not body.ids
+        else len(
+            await service.search(
+                ids=body.ids,
+                metadata=body.metadata,
+                values=body.values,
+                status=body.status,
+                limit=len(body.ids),
+            )
+        )
+    )
+    return _ok(
+        [wire.thread(t, body.select) for t in found],
+        headers=_pagination(total, body.offset, len(found)),
+    )
 
 
 @route(
@@ -469,10 +507,13 @@ async def post_history(request: Request) -> Response:
 
 
 def _last_event_id(request: Request) -> str | None:
+    """The Last-Event-ID header: an event id, or FROM_START for `-1`/`0` (replay everything)."""
     value = request.headers.get("last-event-id")
     if value is None:
         return None
-    if parse_event_id(value) is None:
+    if value.strip() in ("-1", "0", "0-0"):
+        return FROM_START
+    if parse_event_id(value.strip()) is None:
         raise RequestError(422, "Last-Event-ID must be an event id of the form '<ms>-<seq>'.")
     return value
 
@@ -552,7 +593,8 @@ def _run_url(run: Run) -> str:
 
 async def _create_run(request: Request, stateful: bool) -> Response:
     run, _ = await _create(request, stateful)
-    return _ok(wire.run(run), headers={"Content-Location": _run_url(run)})
+    url = _run_url(run) if stateful else f"/runs/{run.run_id}"
+    return _ok(wire.run(run), headers={"Content-Location": url})
 
 
 async def _stream_run(request: Request, stateful: bool) -> Response:
@@ -563,10 +605,11 @@ async def _stream_run(request: Request, stateful: bool) -> Response:
         if run_request.on_disconnect == "cancel" and not run.done:
             await runs.cancel(run.thread_id, run.run_id, action="interrupt")
 
+    url = _run_url(run) if stateful else f"/runs/{run.run_id}"
     return sse_response(
         runs.stream(run, FROM_START),
         heartbeat=request.app.state.settings.heartbeat_seconds,
-        headers={"Location": _run_url(run) + "/stream", "Content-Location": _run_url(run)},
+        headers={"Location": url + "/stream", "Content-Location": url},
         on_disconnect=cancel,
     )
 
@@ -844,7 +887,9 @@ async def join_run(request: Request) -> Response:
 async def join_run_stream(request: Request) -> Response:
     runs = _runs(request)
     run = await runs.get(_path(request, "thread_id"), _path(request, "run_id"))
-    start = _last_event_id(request) or FROM_START
+    # Like the reference: without Last-Event-ID a joiner gets what happens from now on, except
+    # that a run which has not started yet is streamed whole.
+    start = _last_event_id(request) or (FROM_START if run.status == "pending" else FROM_NOW)
     modes = _stream_modes(request)
     cancel_on_disconnect = query_bool(request, "cancel_on_disconnect")
 

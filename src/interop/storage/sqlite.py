@@ -1,21 +1,35 @@
 """SQLite storage: assistants, threads and runs in our tables; checkpoints through LangGraph's
-AsyncSqliteSaver, on one shared connection.
+SqliteSaver, on one connection owned by one database thread.
 
-One connection serves both, so SQLite never sees two writers from this process (no
-SQLITE_BUSY); our write transactions take the saver's own lock so that they never interleave
-with a checkpoint write. WAL mode with synchronous=NORMAL: durable against process crashes.
+Every storage operation is one function run on that thread (one hop from the event loop,
+whatever the number of statements), so the loop never blocks on disk and SQLite never sees two
+writers from this process. LangGraph ships an async saver (AsyncSqliteSaver over aiosqlite), but
+it costs a thread hop per statement, cursor close and commit (about 30 per run); the adapter
+below runs the maintained sync SqliteSaver's methods on our database thread instead.
+WAL mode with synchronous=NORMAL: durable against process crashes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-import aiosqlite
 import orjson
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
+from langgraph.checkpoint.sqlite import SqliteSaver
 
 from interop.core.errors import Conflict
 from interop.core.ids import now
@@ -117,34 +131,72 @@ def _json_filters(column: str, filters: dict[str, Any] | None) -> tuple[list[str
     return clauses, params
 
 
-class InteropSqliteSaver(AsyncSqliteSaver):
-    """AsyncSqliteSaver plus the thread operations LangGraph's base saver leaves unimplemented
-    for SQLite (delete_for_runs, copy_thread, prune)."""
+T = TypeVar("T")
 
-    async def adelete_for_runs(self, run_ids: Iterable[str]) -> None:
+
+class DbThread:
+    """The one thread that owns the SQLite connection; `run` executes a function there."""
+
+    def __init__(self, path: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="interop-sqlite")
+        self._path = path
+        self.conn: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._path, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA busy_timeout=5000",
+        ):
+            conn.execute(pragma).close()
+        conn.executescript(_SCHEMA)
+        conn.commit()
+        return conn
+
+    async def start(self) -> sqlite3.Connection:
+        self.conn = await self.run(self._open)
+        return self.conn
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.run(self.conn.close)
+            self.conn = None
+        self._executor.shutdown(wait=True)
+
+
+class InteropSqliteSaver(SqliteSaver):
+    """SqliteSaver plus the thread operations LangGraph's base saver leaves unimplemented for
+    SQLite (delete_for_runs, copy_thread, prune). Runs on the database thread only."""
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         ids = list(run_ids)
         if not ids:
             return
-        await self.setup()
         marks = ",".join("?" * len(ids))
-        async with self.lock:
-            await self.conn.execute(
+        with self.cursor() as cur:
+            cur.execute(
                 "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN ("
                 " SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints"
                 f" WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks}))",
                 ids,
             )
-            await self.conn.execute(
+            cur.execute(
                 "DELETE FROM checkpoints WHERE"
                 f" json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})",
                 ids,
             )
-            await self.conn.commit()
 
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self.setup()
-        async with self.lock:
-            await self.conn.execute(
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        with self.cursor() as cur:
+            cur.execute(
                 "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
                 " parent_checkpoint_id, type, checkpoint, metadata)"
                 " SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,"
@@ -152,42 +204,114 @@ class InteropSqliteSaver(AsyncSqliteSaver):
                 " FROM checkpoints WHERE thread_id = ?",
                 (target_thread_id, target_thread_id, source_thread_id),
             )
-            await self.conn.execute(
+            cur.execute(
                 "INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id,"
                 " task_path, idx, channel, type, value)"
                 " SELECT ?, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type,"
                 " value FROM writes WHERE thread_id = ?",
                 (target_thread_id, source_thread_id),
             )
-            await self.conn.commit()
 
-    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        await self.setup()
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         for thread_id in thread_ids:
             if strategy == "delete":
-                await self.adelete_thread(thread_id)
+                self.delete_thread(thread_id)
                 continue
-            async with self.lock:
+            with self.cursor() as cur:
                 # Keep the newest checkpoint of each namespace (checkpoint ids sort by time).
-                await self.conn.execute(
+                cur.execute(
                     "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id NOT IN ("
                     " SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
                     " GROUP BY checkpoint_ns)",
                     (thread_id, thread_id),
                 )
-                await self.conn.execute(
+                cur.execute(
                     "DELETE FROM writes WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id)"
                     " NOT IN (SELECT checkpoint_ns, checkpoint_id FROM checkpoints"
                     " WHERE thread_id = ?)",
                     (thread_id, thread_id),
                 )
-                await self.conn.commit()
+
+    def run_has_progress(self, thread_id: str, run_id: str) -> bool:
+        with self.cursor(transaction=False) as cur:
+            cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?"
+                " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+                " AND json_extract(CAST(metadata AS TEXT), '$.step') >= 1)"
+                " OR EXISTS (SELECT 1 FROM writes w JOIN checkpoints c ON w.thread_id = c.thread_id"
+                " AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id"
+                " WHERE c.thread_id = ? AND json_extract(CAST(c.metadata AS TEXT), '$.run_id') = ?"
+                " AND json_extract(CAST(c.metadata AS TEXT), '$.step') >= 0)",
+                (thread_id, run_id, thread_id, run_id),
+            )
+            row = cur.fetchone()
+        return bool(row and row[0])
+
+
+class ThreadedSaver(BaseCheckpointSaver[str]):
+    """The async saver interface LangGraph calls, served by InteropSqliteSaver on the database
+    thread: one hop per operation."""
+
+    def __init__(self, sync: InteropSqliteSaver, db: DbThread) -> None:
+        super().__init__(serde=sync.serde)
+        self.sync = sync
+        self.db = db
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await self.db.run(self.sync.get_tuple, config)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        def collect() -> list[CheckpointTuple]:
+            return list(self.sync.list(config, filter=filter, before=before, limit=limit))
+
+        for item in await self.db.run(collect):
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await self.db.run(self.sync.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        await self.db.run(self.sync.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self.db.run(self.sync.delete_thread, thread_id)
+
+    async def adelete_for_runs(self, run_ids: Iterable[str]) -> None:
+        await self.db.run(self.sync.delete_for_runs, list(run_ids))
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self.db.run(self.sync.copy_thread, source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self.db.run(self.sync.prune, list(thread_ids), strategy=strategy)
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        return self.sync.get_next_version(current, channel)
 
 
 class SqliteCheckpoints:
-    """The core's Checkpointer protocol over InteropSqliteSaver."""
+    """The core's Checkpointer protocol over the threaded saver."""
 
-    def __init__(self, saver: InteropSqliteSaver) -> None:
+    def __init__(self, saver: ThreadedSaver) -> None:
         self.saver = saver
 
     async def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> None:
@@ -205,54 +329,54 @@ class SqliteCheckpoints:
         await self.saver.adelete_thread(thread_id)
 
     async def run_has_progress(self, thread_id: str, run_id: str) -> bool:
-        await self.saver.setup()
-        conn = self.saver.conn
-        async with conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?"
-            " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
-            " AND json_extract(CAST(metadata AS TEXT), '$.step') >= 1)"
-            " OR EXISTS (SELECT 1 FROM writes w JOIN checkpoints c ON w.thread_id = c.thread_id"
-            " AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id"
-            " WHERE c.thread_id = ? AND json_extract(CAST(c.metadata AS TEXT), '$.run_id') = ?"
-            " AND json_extract(CAST(c.metadata AS TEXT), '$.step') >= 0)",
-            (thread_id, run_id, thread_id, run_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return bool(row and row[0])
+        return await self.saver.db.run(self.saver.sync.run_has_progress, thread_id, run_id)
+
+
+Statement = tuple[str, Sequence[Any]]
 
 
 class _Tables:
-    """Shared plumbing: the connection, the write lock, row conversions."""
+    """Shared plumbing: statements run on the database thread, one hop per call."""
 
-    def __init__(self, saver: InteropSqliteSaver) -> None:
-        self._saver = saver
+    def __init__(self, db: DbThread) -> None:
+        self._db = db
 
     @property
-    def conn(self) -> aiosqlite.Connection:
-        return self._saver.conn
+    def _conn(self) -> sqlite3.Connection:
+        assert self._db.conn is not None
+        return self._db.conn
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        cursor = self._conn.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return await self._db.run(self._fetch, sql, params)
 
-    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
-        """Run `statements` in one transaction; returns each statement's rowcount."""
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _transaction(self, statements: Sequence[Statement]) -> list[int]:
+        conn = self._conn
         counts: list[int] = []
-        async with self._saver.lock:
-            try:
-                for sql, params in statements:
-                    cursor = await self.conn.execute(sql, params)
-                    counts.append(cursor.rowcount)
-                    await cursor.close()
-                await self.conn.commit()
-            except BaseException:
-                await self.conn.rollback()
-                raise
+        try:
+            for sql, params in statements:
+                cursor = conn.execute(sql, params)
+                counts.append(cursor.rowcount)
+                cursor.close()
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
         return counts
+
+    async def _write(self, statements: Sequence[Statement]) -> list[int]:
+        """Run `statements` in one transaction; returns each statement's rowcount."""
+        return await self._db.run(self._transaction, statements)
 
 
 _ASSISTANT_COLS = (
@@ -261,7 +385,7 @@ _ASSISTANT_COLS = (
 )
 
 
-def _assistant(row: aiosqlite.Row) -> Assistant:
+def _assistant(row: sqlite3.Row) -> Assistant:
     return Assistant(
         assistant_id=row["assistant_id"],
         graph_id=row["graph_id"],
@@ -312,29 +436,32 @@ class SqliteAssistants(_Tables):
         return _assistant(row) if row else None
 
     async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
-        current = await self.get(assistant_id)
-        if current is None:
+        return await self._db.run(self._update, assistant_id, changes)
+
+    def _update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
+        rows = self._fetch(
+            f"SELECT {_ASSISTANT_COLS} FROM assistants WHERE assistant_id = ?", (assistant_id,)
+        )
+        if not rows:
             return None
-        async with self._saver.lock:
-            row = await self._row(
-                "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?",
-                (assistant_id,),
-            )
-        version = int(row[0] or 0) + 1 if row else 1
+        current = _assistant(rows[0])
+        top = self._fetch(
+            "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?", (assistant_id,)
+        )
+        version = int(top[0][0] or 0) + 1
         stamp = now()
-        updated = Assistant(
+        u = Assistant(
             assistant_id=assistant_id,
             graph_id=changes.get("graph_id") or current.graph_id,
             config=changes["config"] if changes.get("config") is not None else current.config,
             context=changes["context"] if changes.get("context") is not None else current.context,
             metadata={**current.metadata, **(changes.get("metadata") or {})},
             name=changes["name"] if changes.get("name") is not None else current.name,
-            description=(changes.get("description", current.description)),
+            description=changes.get("description", current.description),
             version=version,
             created_at=current.created_at,
             updated_at=stamp,
         )
-        u = updated
         values = (
             u.graph_id,
             _json(u.config),
@@ -343,7 +470,7 @@ class SqliteAssistants(_Tables):
             u.name,
             u.description,
         )
-        await self._write(
+        self._transaction(
             [
                 (
                     "INSERT INTO assistant_versions (assistant_id, version, graph_id, config,"
@@ -359,7 +486,7 @@ class SqliteAssistants(_Tables):
                 ),
             ]
         )
-        return updated
+        return u
 
     async def delete(self, assistant_id: str) -> bool:
         counts = await self._write(
@@ -451,7 +578,7 @@ _THREAD_COLS = (
 )
 
 
-def _thread(row: aiosqlite.Row) -> Thread:
+def _thread(row: sqlite3.Row) -> Thread:
     return Thread(
         thread_id=row["thread_id"],
         created_at=datetime.fromisoformat(row["created_at"]),
@@ -613,7 +740,7 @@ _RUN_COLS = (
 )
 
 
-def _run(row: aiosqlite.Row) -> Run:
+def _run(row: sqlite3.Row) -> Run:
     return Run(
         run_id=row["run_id"],
         thread_id=row["thread_id"],
@@ -652,25 +779,18 @@ class SqliteRuns(_Tables):
             "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
             (_ts(r.created_at), r.thread_id),
         )
-        async with self._saver.lock:
-            try:
-                if reject_if_inflight:
-                    row = await self._row(
-                        "SELECT 1 FROM runs WHERE thread_id = ?"
-                        " AND status IN ('pending', 'running') LIMIT 1",
-                        (r.thread_id,),
-                    )
-                    if row is not None:
-                        raise Conflict(
-                            "Thread is already running a task. Wait for it to finish or choose"
-                            " a different multitask strategy."
-                        )
-                for sql, params in (insert, busy):
-                    await (await self.conn.execute(sql, params)).close()
-                await self.conn.commit()
-            except BaseException:
-                await self.conn.rollback()
-                raise
+        await self._db.run(self._create, r.thread_id, [insert, busy], reject_if_inflight)
+
+    def _create(self, thread_id: str, statements: list[Statement], reject: bool) -> None:
+        if reject and self._fetch(
+            "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1",
+            (thread_id,),
+        ):
+            raise Conflict(
+                "Thread is already running a task. Wait for it to finish or choose"
+                " a different multitask strategy."
+            )
+        self._transaction(statements)
 
     async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
         if thread_id is None:
@@ -776,37 +896,25 @@ class SqliteStorage:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._conn: aiosqlite.Connection | None = None
-        self.saver: InteropSqliteSaver | None = None
+        self._db: DbThread | None = None
 
     async def setup(self) -> None:
-        if self._conn is not None:
+        if self._db is not None:
             return
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path)
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=5000",
-            "PRAGMA foreign_keys=OFF",
-        ):
-            await (await conn.execute(pragma)).close()
-        await conn.executescript(_SCHEMA)
-        await conn.commit()
-        self._conn = conn
-        self.saver = InteropSqliteSaver(conn)
-        await self.saver.setup()
-        self.assistants = SqliteAssistants(self.saver)
-        self.threads = SqliteThreads(self.saver)
-        self.runs = SqliteRuns(self.saver)
-        self.checkpoints = SqliteCheckpoints(self.saver)
+        db = DbThread(self.path)
+        conn = await db.start()
+        sync = InteropSqliteSaver(conn)
+        await db.run(sync.setup)
+        self._db = db
+        self.assistants = SqliteAssistants(db)
+        self.threads = SqliteThreads(db)
+        self.runs = SqliteRuns(db)
+        self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
 
 
 __all__ = ["SqliteStorage"]
