@@ -8,6 +8,7 @@ implements the same protocol to fan events out across server processes.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ from typing import Protocol
 
 from interop.core.models import StreamEvent
 
+_EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+
 # Where a reader starts: the first event still kept, only new events, or after an event id.
 FROM_START = "start"
 FROM_NOW = "now"
@@ -23,9 +26,9 @@ FROM_NOW = "now"
 
 def parse_event_id(event_id: str) -> tuple[int, int] | None:
     """`<ms>-<seq>` as a comparable tuple, or None when it is not of that form."""
-    ms, sep, seq = event_id.partition("-")
-    if not sep or not ms.isdigit() or not seq.isdigit():
+    if _EVENT_ID.fullmatch(event_id) is None:
         return None
+    ms, _, seq = event_id.partition("-")
     return int(ms), int(seq)
 
 

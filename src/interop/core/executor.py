@@ -34,7 +34,6 @@ class _Publisher:
         self.run = run
         self.modes = set(run.kwargs["stream_mode"])
         self.subgraphs = bool(run.kwargs.get("subgraphs"))
-        self.to_thread = service.broker.has_channel(run.thread_id)
         self.last_values: Any = None
         self._seen: set[str] = set()
         self._partial: dict[str, BaseMessageChunk] = {}
@@ -43,7 +42,8 @@ class _Publisher:
         payload = serde.dumps(data)
         broker = self.service.broker
         await broker.publish(self.run.run_id, event, payload)
-        if self.to_thread:
+        # Checked per event: a thread stream may be joined while the run is under way.
+        if broker.has_channel(self.run.thread_id):
             await broker.publish(self.run.thread_id, event, payload)
 
     async def chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
@@ -119,18 +119,19 @@ async def execute(service: RunService, run: Run) -> None:
     try:
         entry = service.assistants.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)
-        async with asyncio.timeout(service.run_timeout) as deadline:
-            try:
+        deadline = asyncio.timeout(service.run_timeout)
+        try:
+            async with deadline:
                 await _drive(graph, run, config, publisher)
-            except TimeoutError:
-                if not deadline.expired():
-                    raise
-                outcome = RunOutcome(
-                    status="timeout",
-                    error={"error": "TimeoutError", "message": "The run exceeded its time limit."},
-                )
-            else:
-                outcome = await _success(graph, run, config, publisher)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # raised by the graph itself: an error like any other
+            outcome = RunOutcome(
+                status="timeout",
+                error={"error": "TimeoutError", "message": "The run exceeded its time limit."},
+            )
+        else:
+            outcome = await _success(graph, run, config, publisher)
     except asyncio.CancelledError:
         reason = service.cancel_reason(run.run_id)
         if reason is None or reason == "shutdown":

@@ -67,7 +67,7 @@ class GraphEntry:
                 self._bound[key] = bound
             return bound
         assert self.factory is not None
-        made = self.factory(config)
+        made = self.factory(config) if _takes_argument(self.factory) else self.factory()  # type: ignore[call-arg]
         if inspect.isawaitable(made):
             made = await made
         graph = _as_pregel(made, self.spec)
@@ -220,6 +220,13 @@ def _is_factory(obj: Callable[..., Any]) -> bool:
     annotation = param.annotation
     names = {"config", "runnable_config"}
     return param.name in names or annotation in (RunnableConfig, "RunnableConfig")
+
+
+def _takes_argument(fn: Callable[..., Any]) -> bool:
+    try:
+        return bool(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return True
 
 
 def _as_pregel(obj: Any, spec: str) -> Pregel[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,12 @@ def _default(obj: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """Encode `obj` as compact JSON bytes; unknown objects degrade to their repr, never raise."""
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # orjson refuses what JSON can hold but it cannot (integers past 64 bits, deep nesting):
+        # the standard library encoder takes the rest.
+        return json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def to_jsonable(obj: Any) -> Any:

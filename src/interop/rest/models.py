@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from interop.core.ids import is_uuid
 
@@ -142,6 +142,17 @@ class CheckpointConfig(Body):
     checkpoint_ns: str | None = None
     checkpoint_id: str | None = None
     checkpoint_map: Json | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        """Accept a RunnableConfig (`{"configurable": {...}}`) too, as clients send both."""
+        if isinstance(data, dict) and isinstance(data.get("configurable"), dict):
+            return {
+                **data["configurable"],
+                **{k: v for k, v in data.items() if k != "configurable"},
+            }
+        return data
 
 
 class ThreadStateUpdate(Body):

@@ -511,16 +511,16 @@ def _last_event_id(request: Request) -> str | None:
     value = request.headers.get("last-event-id")
     if value is None:
         return None
-    if value.strip() in ("-1", "0", "0-0"):
+    if value.strip() in ("-", "-1", "0", "0-0"):
         return FROM_START
     if parse_event_id(value.strip()) is None:
         raise RequestError(422, "Last-Event-ID must be an event id of the form '<ms>-<seq>'.")
     return value
 
 
-def _stream_modes(request: Request) -> list[str]:
+def _stream_modes(request: Request, name: str = "stream_mode") -> list[str]:
     modes: list[str] = []
-    for value in request.query_params.getlist("stream_mode"):
+    for value in request.query_params.getlist(name):
         modes.extend(v for v in value.split(",") if v)
     return modes
 

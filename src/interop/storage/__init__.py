@@ -19,10 +19,9 @@ async def open_storage(url: str) -> Storage:
 
 
 def sqlite_path(url: str) -> str:
-    """The file path of a `sqlite:///path` URL (`:memory:` kept as is)."""
+    """The file path of a SQLite URL: `sqlite:///relative/path`, `sqlite:////absolute/path`
+    (three slashes then the path, as SQLAlchemy spells it), or `sqlite:///:memory:`."""
     path = url.removeprefix("sqlite://")
     if path.startswith("/"):
-        path = path[1:] if path[1:] == ":memory:" else path
-    if path.startswith("//"):
         path = path[1:]
     return path or ":memory:"

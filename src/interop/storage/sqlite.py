@@ -110,25 +110,33 @@ def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+def _contains(document: Any, expected: Any) -> bool:
+    """JSON containment (as Postgres `@>`): every key of an expected object is in the document
+    with a contained value; an expected array's items each appear in the document's array."""
+    if isinstance(expected, dict):
+        return isinstance(document, dict) and all(
+            key in document and _contains(document[key], value) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(document, list) and all(
+            any(_contains(item, want) for item in document) for want in expected
+        )
+    if isinstance(expected, bool) or isinstance(document, bool):
+        return type(document) is type(expected) and document == expected
+    return bool(document == expected)
+
+
+def _sql_json_contains(document: str | bytes | None, expected: str) -> int:
+    if document is None:
+        return 0
+    return int(_contains(orjson.loads(document), orjson.loads(expected)))
+
+
 def _json_filters(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
-    """SQL conditions that hold when every key of `filters` equals the same key of `column`."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for key, value in (filters or {}).items():
-        path = '$."' + str(key).replace('"', '\\"') + '"'
-        if value is None:
-            clauses.append(f"json_type({column}, ?) = 'null'")
-            params.append(path)
-        elif isinstance(value, bool):
-            clauses.append(f"json_type({column}, ?) = ?")
-            params.extend([path, "true" if value else "false"])
-        elif isinstance(value, (dict, list)):
-            clauses.append(f"json_extract({column}, ?) = json(?)")
-            params.extend([path, _json(value)])
-        else:
-            clauses.append(f"json_extract({column}, ?) = ?")
-            params.extend([path, value])
-    return clauses, params
+    """SQL conditions that hold when `column` contains `filters` (JSON containment)."""
+    if not filters:
+        return [], []
+    return [f"json_contains({column}, ?)"], [_json(filters)]
 
 
 T = TypeVar("T")
@@ -147,6 +155,7 @@ class DbThread:
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self._path, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        conn.create_function("json_contains", 2, _sql_json_contains, deterministic=True)
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
@@ -233,16 +242,22 @@ class InteropSqliteSaver(SqliteSaver):
                 )
 
     def run_has_progress(self, thread_id: str, run_id: str) -> bool:
+        """A task of the run finished: its writes are recorded against one of the run's `loop`
+        checkpoints, or the run moved on to a second `loop` checkpoint. (The `input` checkpoint
+        carries the input's own writes; a task cancelled by a stopping server leaves only an
+        `__error__` write; step numbers continue across runs, so they say nothing.)"""
+        run_loop = (
+            "thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+            " AND json_extract(CAST(metadata AS TEXT), '$.source') = 'loop'"
+        )
         with self.cursor(transaction=False) as cur:
             cur.execute(
-                "SELECT EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?"
-                " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
-                " AND json_extract(CAST(metadata AS TEXT), '$.step') >= 1)"
-                " OR EXISTS (SELECT 1 FROM writes w JOIN checkpoints c ON w.thread_id = c.thread_id"
-                " AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id"
-                " WHERE c.thread_id = ? AND json_extract(CAST(c.metadata AS TEXT), '$.run_id') = ?"
-                " AND json_extract(CAST(c.metadata AS TEXT), '$.step') >= 0)",
-                (thread_id, run_id, thread_id, run_id),
+                f"SELECT (SELECT COUNT(*) FROM checkpoints WHERE {run_loop}) >= 2"
+                " OR EXISTS (SELECT 1 FROM writes w WHERE w.thread_id = ?"
+                " AND w.channel != '__error__' AND"
+                " (w.checkpoint_ns, w.checkpoint_id) IN (SELECT checkpoint_ns, checkpoint_id"
+                f" FROM checkpoints WHERE {run_loop}))",
+                (thread_id, run_id, thread_id, thread_id, run_id),
             )
             row = cur.fetchone()
         return bool(row and row[0])
@@ -625,16 +640,25 @@ class SqliteThreads(_Tables):
         return _thread(row) if row else None
 
     async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
-        counts = await self._write(
+        return await self._db.run(self._update_metadata, thread_id, metadata)
+
+    def _update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
+        """A shallow merge (top-level keys replaced), as for assistants."""
+        rows = self._fetch(f"SELECT {_THREAD_COLS} FROM threads WHERE thread_id = ?", (thread_id,))
+        if not rows:
+            return None
+        thread = _thread(rows[0])
+        thread.metadata = {**thread.metadata, **metadata}
+        thread.updated_at = now()
+        self._transaction(
             [
                 (
-                    "UPDATE threads SET metadata = json_patch(metadata, ?), updated_at = ?"
-                    " WHERE thread_id = ?",
-                    (_json(metadata), _ts(now()), thread_id),
+                    "UPDATE threads SET metadata = ?, updated_at = ? WHERE thread_id = ?",
+                    (_json(thread.metadata), _ts(thread.updated_at), thread_id),
                 )
             ]
         )
-        return await self.get(thread_id) if counts[0] else None
+        return thread
 
     async def set_state(
         self,
