@@ -525,20 +525,39 @@ def _stream_modes(request: Request, name: str = "stream_mode") -> list[str]:
     return modes
 
 
+_THREAD_STREAM_MODES = {
+    "lifecycle": ("metadata", "error"),
+    "state_update": ("values", "updates"),
+}
+
+
+def _thread_stream_modes(request: Request) -> list[str] | None:
+    """Thread stream modes (`lifecycle`, `run_modes`, `state_update`; the SDK sends them as
+    `stream_mode`) as the run stream modes they let through; None lets everything through
+    (`run_modes`, the default). Unknown names are accepted, as the reference does."""
+    names = _stream_modes(request, "stream_modes") + _stream_modes(request, "stream_mode")
+    if not names or "run_modes" in names:
+        return None
+    allowed: list[str] = []
+    for name in names:
+        allowed.extend(_THREAD_STREAM_MODES.get(name, (name,)))
+    return allowed
+
+
 @route(
     "GET",
     "/threads/{thread_id}/stream",
     summary="Join the stream of every run on a thread",
     tag="Thread runs",
     stream=True,
-    query={"stream_mode": "string"},
+    query={"stream_modes": "string"},
 )
 async def thread_stream(request: Request) -> Response:
     runs = _runs(request)
     thread_id = _path(request, "thread_id")
     await _threads(request).get(thread_id)
     events = runs.thread_stream(
-        thread_id, _last_event_id(request) or FROM_NOW, _stream_modes(request)
+        thread_id, _last_event_id(request) or FROM_NOW, _thread_stream_modes(request)
     )
     return sse_response(events, heartbeat=request.app.state.settings.heartbeat_seconds)
 
@@ -759,7 +778,7 @@ async def wait_stateless_run(request: Request) -> Response:
 )
 async def batch_runs(request: Request) -> Response:
     data = await read_json(request)
-    if not isinstance(data, list):
+    if not isinstance(data, list) or not data:
         raise RequestError(
             422, [{"loc": ["body"], "msg": "expected a list of runs", "type": "list_type"}]
         )
@@ -792,8 +811,9 @@ async def batch_runs(request: Request) -> Response:
 async def cancel_runs(request: Request) -> Response:
     body = await parse_body(request, m.RunsCancel, allow_empty=True)
     action = _cancel_action(request)
-    if not body.run_ids and not body.thread_id and not body.status:
-        raise RequestError(422, "Give run_ids, thread_id or status.")
+    by_ids = bool(body.thread_id and body.run_ids)
+    if by_ids == bool(body.status):
+        raise RequestError(422, "Give either thread_id with run_ids, or status.")
     await _runs(request).cancel_many(
         thread_id=body.thread_id, run_ids=body.run_ids, status=body.status, action=action
     )
@@ -887,9 +907,10 @@ async def join_run(request: Request) -> Response:
 async def join_run_stream(request: Request) -> Response:
     runs = _runs(request)
     run = await runs.get(_path(request, "thread_id"), _path(request, "run_id"))
-    # Like the reference: without Last-Event-ID a joiner gets what happens from now on, except
-    # that a run which has not started yet is streamed whole.
-    start = _last_event_id(request) or (FROM_START if run.status == "pending" else FROM_NOW)
+    # Without Last-Event-ID a joiner of a live run gets its whole stream so far, then the rest
+    # (runs start within milliseconds here, so "from now" would lose the first events of a
+    # run joined right after its creation); a finished run has nothing more to say.
+    start = _last_event_id(request) or (FROM_NOW if run.done else FROM_START)
     modes = _stream_modes(request)
     cancel_on_disconnect = query_bool(request, "cancel_on_disconnect")
 

@@ -185,22 +185,26 @@ class InteropSqliteSaver(SqliteSaver):
     """SqliteSaver plus the thread operations LangGraph's base saver leaves unimplemented for
     SQLite (delete_for_runs, copy_thread, prune). Runs on the database thread only."""
 
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+    def delete_for_runs(self, run_ids: Sequence[str], thread_id: str | None = None) -> None:
+        """Delete the checkpoints (and their writes) the runs made, on `thread_id` only when
+        given: a copied thread keeps the run ids in its checkpoints' metadata."""
         ids = list(run_ids)
         if not ids:
             return
         marks = ",".join("?" * len(ids))
+        scope = " AND thread_id = ?" if thread_id is not None else ""
+        params = [*ids, thread_id] if thread_id is not None else ids
         with self.cursor() as cur:
             cur.execute(
                 "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN ("
                 " SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints"
-                f" WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks}))",
-                ids,
+                f" WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks}){scope})",
+                params,
             )
             cur.execute(
                 "DELETE FROM checkpoints WHERE"
-                f" json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})",
-                ids,
+                f" json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks}){scope}",
+                params,
             )
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
@@ -330,7 +334,7 @@ class SqliteCheckpoints:
         self.saver = saver
 
     async def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> None:
-        await self.saver.adelete_for_runs(run_ids)
+        await self.saver.db.run(self.saver.sync.delete_for_runs, list(run_ids), thread_id)
 
     async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await self.saver.acopy_thread(source_thread_id, target_thread_id)

@@ -1,0 +1,146 @@
+"""interop.core.serde: JSON encoding of whatever a graph emits."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections import namedtuple
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langgraph.types import Command, Interrupt, Send
+from pydantic import BaseModel
+
+from interop.core.serde import dumps, loads, to_jsonable
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+class Model(BaseModel):
+    name: str
+    when: dt.datetime
+
+
+class Opaque:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+def test_dumps_returns_compact_json_bytes() -> None:
+    out = dumps({"a": [1, 2], "b": None})
+    assert isinstance(out, bytes)
+    assert out == b'{"a":[1,2],"b":null}'
+    assert loads(out) == {"a": [1, 2], "b": None}
+
+
+def test_messages() -> None:
+    data = to_jsonable(
+        [
+            HumanMessage(content="hi", id="h1"),
+            AIMessage(content="hello", id="a1"),
+            ToolMessage(content="42", tool_call_id="call1"),
+        ]
+    )
+    assert [m["type"] for m in data] == ["human", "ai", "tool"]
+    assert [m["content"] for m in data] == ["hi", "hello", "42"]
+    assert data[0]["id"] == "h1"
+    assert data[2]["tool_call_id"] == "call1"
+
+
+def test_message_chunk() -> None:
+    data = to_jsonable(AIMessageChunk(content="tok", id="c1"))
+    assert data["type"] == "AIMessageChunk"
+    assert data["content"] == "tok"
+
+
+def test_interrupt_is_value_and_id() -> None:
+    # The reference also sends `response_schema` (null); value and id are the contract.
+    data = to_jsonable(Interrupt(value={"question": "ok?"}, id="i-1"))
+    assert data["value"] == {"question": "ok?"}
+    assert data["id"] == "i-1"
+    assert set(data) <= {"value", "id", "response_schema"}
+
+
+def test_interrupts_inside_state() -> None:
+    state = {"__interrupt__": (Interrupt(value="v", id="x"),), "messages": []}
+    data = to_jsonable(state)
+    assert data["messages"] == []
+    assert [(i["value"], i["id"]) for i in data["__interrupt__"]] == [("v", "x")]
+
+
+def test_send() -> None:
+    assert to_jsonable(Send("worker", {"job": 1})) == {"node": "worker", "args": {"job": 1}}
+
+
+def test_command_does_not_raise() -> None:
+    data = to_jsonable(Command(resume={"approved": True}, goto=Send("n", {"a": 1})))
+    assert isinstance(data, dict)
+    assert data["resume"] == {"approved": True}
+
+
+def test_sets() -> None:
+    assert sorted(to_jsonable({1, 2, 3})) == [1, 2, 3]
+    assert to_jsonable(frozenset({"a"})) == ["a"]
+
+
+def test_dataclass() -> None:
+    assert to_jsonable(Point(1, 2)) == {"x": 1, "y": 2}
+    assert to_jsonable({"p": [Point(3, 4)]}) == {"p": [{"x": 3, "y": 4}]}
+
+
+def test_pydantic_model() -> None:
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    data = to_jsonable(Model(name="n", when=when))
+    assert data["name"] == "n"
+    assert dt.datetime.fromisoformat(data["when"]) == when
+
+
+def test_datetime_date_and_uuid() -> None:
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    data = to_jsonable({"when": when, "day": dt.date(2024, 5, 6), "id": ident})
+    assert dt.datetime.fromisoformat(data["when"]) == when
+    assert data["day"] == "2024-05-06"
+    assert data["id"] == str(ident)
+
+
+def test_namedtuple_mapping_bytes_and_tuples() -> None:
+    pair = namedtuple("pair", "a b")
+    assert to_jsonable(pair(1, 2)) in ({"a": 1, "b": 2}, [1, 2])
+    assert to_jsonable(MappingProxyType({"k": "v"})) == {"k": "v"}
+    assert to_jsonable(b"raw") == "raw"
+    assert to_jsonable((1, (2, 3))) == [1, [2, 3]]
+
+
+def test_non_string_keys() -> None:
+    assert to_jsonable({1: "a", 2.5: "b"}) == {"1": "a", "2.5": "b"}
+
+
+def test_exception_becomes_error_record() -> None:
+    assert to_jsonable(ValueError("bad")) == {"error": "ValueError", "message": "bad"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Opaque(), object(), lambda: None, type("Anything", (), {})],
+)
+def test_unknown_objects_do_not_raise(value: Any) -> None:
+    out = dumps({"value": value})
+    assert isinstance(orjson.loads(out)["value"], str)
+
+
+def test_big_integers_do_not_raise() -> None:
+    # dumps promises never to raise; Python ints are unbounded and a graph may emit one
+    value = 2**70
+    out = loads(dumps({"n": value}))
+    assert out["n"] in (value, str(value))

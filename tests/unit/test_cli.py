@@ -1,0 +1,121 @@
+"""interop.cli: `interop check` and the config errors `interop serve` reports before serving."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+
+from interop.cli import main
+
+GRAPH = textwrap.dedent(
+    """
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+
+    class State(TypedDict):
+        x: int
+
+
+    builder = StateGraph(State)
+    builder.add_node("inc", lambda s: {"x": s["x"] + 1})
+    builder.add_edge(START, "inc")
+    builder.add_edge("inc", END)
+    graph = builder.compile()
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No interop.json / langgraph.json in the working directory; sys.path changes stay local.
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("INTEROP_DATABASE", raising=False)
+
+
+def _config(directory: Path, graphs: dict[str, str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "agent.py").write_text(GRAPH)
+    path = directory / "langgraph.json"
+    path.write_bytes(orjson.dumps({"graphs": graphs}))
+    return path
+
+
+def test_check_bundled_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    listed = {line.split(":", 1)[0] for line in out.splitlines() if line.strip()}
+    assert {"echo", "approval", "countdown"} <= listed
+
+
+def test_check_a_good_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path / "project", {"mine": "./agent.py:graph"})
+    assert main(["check", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "mine" in out
+    assert "echo" not in out
+
+
+def test_check_finds_langgraph_json_in_the_working_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _config(Path.cwd(), {"local": "./agent.py:graph"})
+    assert main(["check"]) == 0
+    assert "local" in capsys.readouterr().out
+
+
+def test_check_bad_attribute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path / "project", {"mine": "./agent.py:no_such_attr"})
+    assert main(["check", "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert "no_such_attr" in captured.err
+    assert "agent.py" in captured.err
+
+
+def test_check_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path / "project", {"mine": "./missing_module.py:graph"})
+    assert main(["check", "--config", str(config)]) == 2
+    assert "missing_module.py" in capsys.readouterr().err
+
+
+def test_check_missing_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere" / "interop.json"
+    assert main(["check", "--config", str(missing)]) == 2
+    assert "interop.json" in capsys.readouterr().err
+
+
+def test_check_bad_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "broken.json"
+    config.write_text("{oops")
+    assert main(["check", "--config", str(config)]) == 2
+    assert "broken.json" in capsys.readouterr().err
+
+
+def test_serve_with_a_bad_config_exits_before_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path / "project", {"mine": "./agent.py:nope_attr"})
+    assert main(["serve", "--config", str(config), "--port", "0"]) == 2
+    assert "nope_attr" in capsys.readouterr().err
+
+
+def test_serve_rejects_an_unsupported_database(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--database", "postgres://localhost/x", "--port", "0"]) == 2
+    assert "postgres://localhost/x" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_with_argparse_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
