@@ -106,7 +106,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(BearerAuth, token=settings.auth_token)],
         lifespan=lifespan,
     )

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from interop import __version__
-from interop.core.graphs import ConfigError
+from interop.core.graphs import ConfigError, GraphEntry
 from interop.settings import Settings
 
 log = logging.getLogger("interop")
@@ -99,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(
-    settings: Settings, graphs: dict[str, object], *, access_log: bool, log_level: str
+    settings: Settings, graphs: dict[str, GraphEntry], *, access_log: bool, log_level: str
 ) -> int:
     import uvicorn
 
     from interop.app import create_app
 
-    app = create_app(settings, graphs)  # type: ignore[arg-type]
+    app = create_app(settings, graphs)
     base = (settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}").rstrip("/")
     app.state.banner = [
         f"interop {__version__} ready",

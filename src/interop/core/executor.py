@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
@@ -103,7 +103,7 @@ def _config(run: Run) -> RunnableConfig:
                 configurable[key] = checkpoint[key]
     config["configurable"] = configurable
     config["run_id"] = uuid.UUID(run.run_id)
-    return RunnableConfig(**config)  # type: ignore[typeddict-item]
+    return cast(RunnableConfig, config)
 
 
 async def execute(service: RunService, run: Run) -> None:

@@ -67,7 +67,8 @@ class GraphEntry:
                 self._bound[key] = bound
             return bound
         assert self.factory is not None
-        made = self.factory(config) if _takes_argument(self.factory) else self.factory()  # type: ignore[call-arg]
+        factory: Callable[..., Any] = self.factory
+        made = factory(config) if _takes_argument(factory) else factory()
         if inspect.isawaitable(made):
             made = await made
         graph = _as_pregel(made, self.spec)

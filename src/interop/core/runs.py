@@ -338,7 +338,9 @@ class RunService:
         self, thread_id: str, *, limit: int = 10, offset: int = 0, status: RunStatus | None = None
     ) -> list[Run]:
         await self.threads.get(thread_id)
-        runs = await self.storage.runs.list(thread_id, limit=limit, offset=offset, status=status)
+        runs = await self.storage.runs.for_thread(
+            thread_id, limit=limit, offset=offset, status=status
+        )
         return [self._inflight.get(r.run_id, r) for r in runs]
 
     async def delete(self, thread_id: str, run_id: str) -> None:

@@ -109,7 +109,7 @@ class RunStore(Protocol):
 
     async def get(self, run_id: str, thread_id: str | None = None) -> Run | None: ...
 
-    async def list(
+    async def for_thread(
         self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
     ) -> list[Run]:
         """The thread's runs, newest first."""
@@ -162,10 +162,17 @@ class Checkpointer(Protocol):
 
 
 class Storage(Protocol):
-    assistants: AssistantStore
-    threads: ThreadStore
-    runs: RunStore
-    checkpoints: Checkpointer
+    @property
+    def assistants(self) -> AssistantStore: ...
+
+    @property
+    def threads(self) -> ThreadStore: ...
+
+    @property
+    def runs(self) -> RunStore: ...
+
+    @property
+    def checkpoints(self) -> Checkpointer: ...
 
     async def setup(self) -> None:
         """Open connections and create tables; idempotent."""

@@ -273,5 +273,5 @@ class ThreadService:
 
 def _state_update(values: Any, as_node: str | None, command: dict[str, Any] | None) -> Any:
     if command:
-        return StateUpdate(Command(**command), as_node)
+        return StateUpdate(Command(**command), as_node)  # type: ignore[arg-type]
     return StateUpdate(values, as_node)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -36,7 +37,7 @@ def sse_response(
     *,
     heartbeat: float,
     headers: Mapping[str, str] | None = None,
-    on_disconnect: Callable[[], Awaitable[None]] | None = None,
+    on_disconnect: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> EventSourceResponse:
     """Stream `events`. When the client leaves before the end, `on_disconnect` runs (in its own
     task, so that it completes even though the stream is being torn down)."""
@@ -49,7 +50,7 @@ def sse_response(
             finished = True
         finally:
             if not finished and on_disconnect is not None:
-                task = asyncio.get_running_loop().create_task(on_disconnect())
+                task: asyncio.Task[None] = asyncio.get_running_loop().create_task(on_disconnect())
                 _background.add(task)
                 task.add_done_callback(_background.discard)
 

@@ -830,7 +830,7 @@ class SqliteRuns(_Tables):
             )
         return _run(row) if row else None
 
-    async def list(
+    async def for_thread(
         self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
     ) -> list[Run]:
         extra = " AND status = ?" if status else ""
@@ -853,6 +853,7 @@ class SqliteRuns(_Tables):
     async def set_status(
         self, run_id: str, status: RunStatus, *, attempt: int | None = None
     ) -> None:
+        statement: Statement
         if attempt is None:
             statement = (
                 "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
