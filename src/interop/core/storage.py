@@ -145,7 +145,8 @@ class RunStore(Protocol):
 class Checkpointer(Protocol):
     """The LangGraph checkpoint saver plus the thread-level operations the services need."""
 
-    saver: BaseCheckpointSaver[Any]
+    @property
+    def saver(self) -> BaseCheckpointSaver[Any]: ...
 
     async def delete_for_runs(self, thread_id: str, run_ids: Sequence[str]) -> None: ...
 

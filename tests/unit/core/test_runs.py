@@ -239,7 +239,7 @@ async def test_create_rejects_unknowns(svc: Services) -> None:
         await svc.runs.create(
             thread_id, RunRequest(assistant_id="echo", input=_human("x"), stream_mode=["bogus"])
         )
-    assert await svc.storage.runs.list(thread_id, limit=10, offset=0, status=None) == []
+    assert await svc.storage.runs.for_thread(thread_id, limit=10, offset=0, status=None) == []
 
 
 async def test_if_not_exists_create(svc: Services) -> None:
@@ -326,7 +326,7 @@ async def test_reject_on_busy_thread(svc: Services) -> None:
             thread_id,
             RunRequest(assistant_id="echo", input=_human("no"), multitask_strategy="reject"),
         )
-    runs = await svc.storage.runs.list(thread_id, limit=10, offset=0, status=None)
+    runs = await svc.storage.runs.for_thread(thread_id, limit=10, offset=0, status=None)
     assert [r.run_id for r in runs] == [first.run_id]
     await svc.runs.cancel(thread_id, first.run_id, wait=True)
 

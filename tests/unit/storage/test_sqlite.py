@@ -496,7 +496,7 @@ async def test_run_list_newest_first_with_status_filter(storage: Storage) -> Non
     async def listed(**kwargs: Any) -> list[str]:
         params: dict[str, Any] = {"limit": 10, "offset": 0, "status": None}
         params.update(kwargs)
-        return [r.run_id for r in await storage.runs.list(t.thread_id, **params)]
+        return [r.run_id for r in await storage.runs.for_thread(t.thread_id, **params)]
 
     assert await listed() == [runs[2].run_id, runs[1].run_id, runs[0].run_id]
     assert await listed(status="success") == [runs[0].run_id]
