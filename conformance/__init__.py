@@ -1,0 +1,1 @@
+"""Black-box conformance suites (REST, A2A, MCP) that take a base URL."""

@@ -1,0 +1,1 @@
+"""REST conformance suite: the LangGraph Agent Server contract, checked over HTTP."""

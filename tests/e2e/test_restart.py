@@ -1,0 +1,167 @@
+"""Durability: a graceful restart and a kill -9 on the same SQLite database.
+
+Each test starts its own server (a module-wide one could not be restarted safely)."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from .support import (
+    COUNTDOWN,
+    ECHO,
+    TIMEOUT,
+    ServerProcess,
+    countdown_input,
+    message_texts,
+    new_thread,
+    run_status,
+    thread_status,
+    user_message,
+)
+
+RECOVERY = 40.0  # a recovered run is re-run from its start
+
+
+def assert_graceful(code: int | None, server: ServerProcess) -> None:
+    """Stopped by its SIGTERM handler within the stop timeout (uvicorn re-raises the signal after
+    a clean shutdown, hence -SIGTERM), not by the SIGKILL fallback."""
+    assert code in (0, -signal.SIGTERM), f"exit code {code}:\n{server.log_tail()}"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path / "server")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def sdk(server: ServerProcess) -> LangGraphClient:
+    return get_client(url=server.url, timeout=httpx.Timeout(60.0, connect=10.0))
+
+
+@pytest.fixture
+async def client(server: ServerProcess) -> AsyncIterator[LangGraphClient]:
+    # Tests that restart open a new client on the new port: this one is for the first life.
+    async with sdk(server) as first:
+        yield first
+
+
+async def test_graceful_restart_keeps_everything(
+    server: ServerProcess, client: LangGraphClient
+) -> None:
+    assistant = await client.assistants.create(COUNTDOWN, name="kept", metadata={"k": "v"})
+    await client.assistants.update(assistant["assistant_id"], name="kept v2")
+    thread_id = await new_thread(client, metadata={"owner": "restart"})
+    await client.runs.wait(thread_id, ECHO, input=user_message("before restart"))
+    await client.threads.update_state(
+        thread_id, {"messages": [{"role": "assistant", "content": "edited"}]}, as_node="respond"
+    )
+    interrupted = await new_thread(client)
+    await client.runs.wait(interrupted, "approval", input=user_message("later"))
+    state_before = await client.threads.get_state(thread_id)
+    history_before = await client.threads.get_history(thread_id, limit=50)
+    runs_before = await client.runs.list(thread_id)
+
+    assert_graceful(server.stop(), server)
+    server.start()
+
+    async with sdk(server) as again:
+        thread = await again.threads.get(thread_id)
+        assert thread["metadata"]["owner"] == "restart"
+        assert thread["status"] == "idle"
+        state = await again.threads.get_state(thread_id)
+        assert state["values"] == state_before["values"]
+        assert state["checkpoint"]["checkpoint_id"] == state_before["checkpoint"]["checkpoint_id"]
+        history = await again.threads.get_history(thread_id, limit=50)
+        assert [h["checkpoint"]["checkpoint_id"] for h in history] == [
+            h["checkpoint"]["checkpoint_id"] for h in history_before
+        ]
+        runs = await again.runs.list(thread_id)
+        assert [(r["run_id"], r["status"]) for r in runs] == [
+            (r["run_id"], r["status"]) for r in runs_before
+        ]
+        kept = await again.assistants.get(assistant["assistant_id"])
+        assert kept["name"] == "kept v2"
+        assert kept["version"] == 2
+        assert len(await again.assistants.get_versions(assistant["assistant_id"])) == 2
+
+        # The interrupted thread can still be resumed after the restart.
+        assert (await again.threads.get(interrupted))["status"] == "interrupted"
+        result = await again.runs.wait(
+            interrupted, "approval", command={"resume": {"approved": True}}
+        )
+        assert message_texts(result)[-1] == ("ai", "Approved.")
+
+        # And the restarted server runs new work on old threads.
+        result = await again.runs.wait(thread_id, ECHO, input=user_message("after restart"))
+        assert message_texts(result)[-1] == ("ai", "after restart")
+
+
+async def test_restart_during_a_run(server: ServerProcess, client: LangGraphClient) -> None:
+    thread_id = await new_thread(client)
+    run = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(15, 0.1))
+    await run_status(client, thread_id, run["run_id"], {"running"})
+
+    assert_graceful(server.stop(), server)
+    server.start()
+
+    async with sdk(server) as again:
+        final = await run_status(again, thread_id, run["run_id"], {"success", "error"}, RECOVERY)
+        assert final["status"] in ("success", "error")
+        thread = await thread_status(again, thread_id, ["idle", "error"])
+        assert thread["status"] != "busy"
+
+
+async def test_kill_9_during_a_run(server: ServerProcess, client: LangGraphClient) -> None:
+    # Data committed before the crash survives it.
+    done_thread = await new_thread(client)
+    await client.runs.wait(done_thread, ECHO, input=user_message("committed"))
+
+    thread_id = await new_thread(client)
+    run = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(15, 0.1))
+    await run_status(client, thread_id, run["run_id"], {"running"})
+    queued = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(1, 0.01))
+    assert (await client.runs.get(thread_id, queued["run_id"]))["status"] == "pending"
+
+    server.kill_and_restart()
+
+    async with sdk(server) as again:
+        state = await again.threads.get_state(done_thread)
+        assert message_texts(state["values"]) == [("human", "committed"), ("ai", "committed")]
+
+        final = await run_status(again, thread_id, run["run_id"], {"success", "error"}, RECOVERY)
+        assert final["status"] in ("success", "error")
+        # The run that was waiting behind it is not lost either.
+        after = await run_status(again, thread_id, queued["run_id"], within=RECOVERY)
+        assert after["status"] == "success"
+        thread = await thread_status(again, thread_id, ["idle", "error"], TIMEOUT)
+        assert thread["status"] != "busy"
+        # The thread takes new work.
+        result = await again.runs.wait(thread_id, ECHO, input=user_message("alive"))
+        assert message_texts(result)[-1] == ("ai", "alive")
+
+
+async def test_kill_9_twice_in_a_row(server: ServerProcess, client: LangGraphClient) -> None:
+    """A crash during recovery is recovered too: no run is left running forever."""
+    thread_id = await new_thread(client)
+    run = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(20, 0.1))
+    await run_status(client, thread_id, run["run_id"], {"running"})
+    server.kill_and_restart()
+    async with sdk(server) as second:
+        status = (await second.runs.get(thread_id, run["run_id"]))["status"]
+        assert status in ("pending", "running", "success", "error")
+    server.kill_and_restart()
+    async with sdk(server) as third:
+        final = await run_status(third, thread_id, run["run_id"], {"success", "error"}, RECOVERY)
+        assert final["status"] in ("success", "error")
+        assert (await thread_status(third, thread_id, ["idle", "error"]))["status"] != "busy"
