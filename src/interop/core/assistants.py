@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from interop.core.errors import Conflict, InvalidInput, NotFound
@@ -21,6 +22,16 @@ class AssistantService:
     def __init__(self, storage: Storage, graphs: dict[str, GraphEntry]) -> None:
         self._storage = storage
         self.graphs = graphs
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after an assistant is created, updated or deleted in this process
+        (front doors that list assistants, such as MCP's tools, refresh on it)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     async def ensure_system_assistants(self) -> None:
         """Create the system assistant of every graph that does not have one yet."""
@@ -98,6 +109,7 @@ class AssistantService:
             updated_at=stamp,
         )
         if await self._storage.assistants.create(assistant):
+            self._changed()
             return assistant
         if if_exists == "do_nothing":
             return await self.get(assistant.assistant_id)
@@ -112,11 +124,13 @@ class AssistantService:
         updated = await self._storage.assistants.update(current.assistant_id, changes)
         if updated is None:
             raise NotFound(f"Assistant '{assistant_id}' not found.")
+        self._changed()
         return updated
 
     async def delete(self, assistant_id: str) -> None:
         current = await self.get(assistant_id)
         await self._storage.assistants.delete(current.assistant_id)
+        self._changed()
 
     async def search(
         self,
@@ -166,6 +180,7 @@ class AssistantService:
         updated = await self._storage.assistants.set_latest(current.assistant_id, version)
         if updated is None:
             raise NotFound(f"Version {version} of assistant '{assistant_id}' not found.")
+        self._changed()
         return updated
 
     async def drawing(self, assistant_id: str, *, xray: bool | int = False) -> dict[str, Any]:

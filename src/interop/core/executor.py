@@ -111,6 +111,7 @@ async def execute(service: RunService, run: Run) -> None:
     run.status = "running"
     if not run.temporary:
         await service.storage.runs.set_status(run.run_id, "running")
+    service.notify(run, None)
     publisher = _Publisher(service, run)
     config = _config(run)
     saver = service.ephemeral_saver if run.temporary else service.storage.checkpoints.saver
@@ -273,6 +274,7 @@ async def finish_run(
         ),
     )
     await broker.close(run.run_id)
+    service.notify(run, outcome)
     if broker.has_channel(run.thread_id):
         await broker.publish(
             run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})

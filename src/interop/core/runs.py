@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -35,6 +35,8 @@ from interop.core.storage import Storage
 from interop.core.threads import ThreadService
 
 log = logging.getLogger("interop.runs")
+
+RunListener = Callable[[Run, RunOutcome | None], Awaitable[None]]
 
 OUTCOME_EVENT = "__outcome__"  # internal: the last record of a run's channel, never sent to clients
 
@@ -68,6 +70,30 @@ class RunService:
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._stopping = False
+        self._listeners: list[RunListener] = []
+        self._notifications: set[asyncio.Task[None]] = set()
+
+    # -- status listeners ---------------------------------------------------------------------
+
+    def add_listener(self, listener: RunListener) -> None:
+        """Call `listener(run, outcome)` when a run starts (outcome None) and when it ends.
+
+        Listeners run in their own tasks: a slow or failing listener never delays a run; its
+        failures are logged."""
+        self._listeners.append(listener)
+
+    def notify(self, run: Run, outcome: RunOutcome | None) -> None:
+        for listener in self._listeners:
+            task = asyncio.get_running_loop().create_task(self._call(listener, run, outcome))
+            self._notifications.add(task)
+            task.add_done_callback(self._notifications.discard)
+
+    @staticmethod
+    async def _call(listener: RunListener, run: Run, outcome: RunOutcome | None) -> None:
+        try:
+            await listener(run, outcome)
+        except Exception:  # a listener's failure must not reach the run (logged)
+            log.exception("run listener %r failed for run %s", listener, run.run_id)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -342,6 +368,33 @@ class RunService:
             thread_id, limit=limit, offset=offset, status=status
         )
         return [self._inflight.get(r.run_id, r) for r in runs]
+
+    async def search(
+        self,
+        *,
+        thread_id: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Run]:
+        """Durable runs matching every given filter, newest first (temporary runs are not
+        searchable: they live in memory and end deleted)."""
+        runs = await self.storage.runs.search(
+            thread_id=thread_id, statuses=statuses, metadata=metadata, limit=limit, offset=offset
+        )
+        return [self._inflight.get(r.run_id, r) for r in runs]
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        return await self.storage.runs.count(
+            thread_id=thread_id, statuses=statuses, metadata=metadata
+        )
 
     async def delete(self, thread_id: str, run_id: str) -> None:
         """Delete a run; an in-flight run is cancelled and rolled back first."""

@@ -114,6 +114,25 @@ class RunStore(Protocol):
     ) -> list[Run]:
         """The thread's runs, newest first."""
 
+    async def search(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Run]:
+        """Runs matching every given filter (metadata by JSON containment), newest first."""
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int: ...
+
     async def inflight(self, thread_id: str) -> list[Run]:
         """The thread's pending and running runs, oldest first."""
 

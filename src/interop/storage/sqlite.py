@@ -842,6 +842,49 @@ class SqliteRuns(_Tables):
         )
         return [_run(r) for r in rows]
 
+    @staticmethod
+    def _where(
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> tuple[str, list[Any]]:
+        clauses, params = _json_filters("metadata", metadata)
+        if thread_id is not None:
+            clauses.append("thread_id = ?")
+            params.append(thread_id)
+        if statuses:
+            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def search(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Run]:
+        where, params = self._where(thread_id, statuses, metadata)
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs{where}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_run(r) for r in rows]
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        where, params = self._where(thread_id, statuses, metadata)
+        row = await self._row(f"SELECT COUNT(*) FROM runs{where}", params)
+        return int(row[0]) if row else 0
+
     async def inflight(self, thread_id: str) -> list[Run]:
         rows = await self._rows(
             f"SELECT {_RUN_COLS} FROM runs WHERE thread_id = ?"
