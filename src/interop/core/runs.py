@@ -9,6 +9,7 @@ the graph and publishes events; this module owns the lifecycle around it.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -377,7 +378,7 @@ class RunService:
         metadata: dict[str, Any] | None = None,
         limit: int = 10,
         offset: int = 0,
-    ) -> list[Run]:
+    ) -> builtins.list[Run]:
         """Durable runs matching every given filter, newest first (temporary runs are not
         searchable: they live in memory and end deleted)."""
         runs = await self.storage.runs.search(
