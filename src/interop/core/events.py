@@ -17,6 +17,9 @@ from typing import Protocol
 
 from interop.core.models import StreamEvent
 
+# The last record of a run's channel, carrying how the run ended; never sent to clients.
+OUTCOME_EVENT = "__outcome__"
+
 _EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 # Where a reader starts: the first event still kept, only new events, or after an event id.

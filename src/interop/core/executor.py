@@ -17,6 +17,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from interop.core import serde
+from interop.core.events import OUTCOME_EVENT
 from interop.core.models import Run, RunOutcome, RunStatus, ThreadStatus
 from interop.core.state import thread_interrupts
 
@@ -259,8 +260,6 @@ async def finish_run(
             update_values=graph is not None,
         )
     broker = service.broker
-    from interop.core.runs import OUTCOME_EVENT
-
     await broker.publish(
         run.run_id,
         OUTCOME_EVENT,

@@ -20,7 +20,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from interop.core import serde
 from interop.core.assistants import AssistantService
 from interop.core.errors import Conflict, InvalidInput, NotFound, Unavailable
-from interop.core.events import FROM_START, EventBroker
+from interop.core.events import FROM_START, OUTCOME_EVENT, EventBroker
+from interop.core.executor import execute, finish_run
 from interop.core.ids import new_id, now
 from interop.core.models import (
     STREAM_MODES,
@@ -38,8 +39,6 @@ from interop.core.threads import ThreadService
 log = logging.getLogger("interop.runs")
 
 RunListener = Callable[[Run, RunOutcome | None], Awaitable[None]]
-
-OUTCOME_EVENT = "__outcome__"  # internal: the last record of a run's channel, never sent to clients
 
 
 class RunService:
@@ -149,8 +148,6 @@ class RunService:
             self._submit(run)
 
     async def _finish_orphan(self, run: Run) -> None:
-        from interop.core.executor import finish_run
-
         error = {
             "error": "ServerStopped",
             "message": "The server stopped while the run was running.",
@@ -328,8 +325,6 @@ class RunService:
         return any(rid != run.run_id for rid in self._queues.get(run.thread_id, ()))
 
     async def _worker(self, index: int) -> None:
-        from interop.core.executor import execute
-
         while True:
             run_id = await self._ready.get()
             run = self._inflight.get(run_id)
@@ -461,8 +456,6 @@ class RunService:
             return
         if run.status == "pending":
             # Not started: end it here, without running anything.
-            from interop.core.executor import finish_run
-
             tracked = self._inflight.pop(run.run_id, None)
             run.status = "interrupted"
             outcome = RunOutcome(status="interrupted")
@@ -486,7 +479,8 @@ class RunService:
         thread = await self.storage.threads.get(run.thread_id)
         values = thread.values if thread else None
         interrupts = [i for items in (thread.interrupts if thread else {}).values() for i in items]
-        return RunOutcome(status=stored.status, values=values, interrupts=interrupts)
+        error = thread.error if thread is not None and stored.status == "error" else None
+        return RunOutcome(status=stored.status, values=values, interrupts=interrupts, error=error)
 
     async def stream(self, run: Run, start: str = FROM_START) -> AsyncIterator[StreamEvent]:
         """The run's events after `start`, ending when the run ends."""
@@ -542,4 +536,4 @@ def outcome_body(outcome: RunOutcome) -> Any:
     return values if values is not None else {}
 
 
-__all__ = ["OUTCOME_EVENT", "Conflict", "RunService", "outcome_body"]
+__all__ = ["Conflict", "RunService", "outcome_body"]

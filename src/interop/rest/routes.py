@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -21,7 +22,14 @@ from interop.rest import models as m
 from interop.rest import wire
 from interop.rest.errors import RequestError
 from interop.rest.responses import JSONResponse
-from interop.rest.routing import Router, parse_body, query_bool, query_int, read_json
+from interop.rest.routing import (
+    Router,
+    parse_body,
+    query_bool,
+    query_int,
+    read_json,
+    validation_detail,
+)
 from interop.rest.sse import sse_response
 
 router = Router()
@@ -782,10 +790,6 @@ async def batch_runs(request: Request) -> Response:
         raise RequestError(
             422, [{"loc": ["body"], "msg": "expected a list of runs", "type": "list_type"}]
         )
-    from pydantic import ValidationError
-
-    from interop.rest.routing import validation_detail
-
     bodies = []
     for index, item in enumerate(data):
         try:
