@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import a2a_workloads as a2a
+import mcp_workloads as mcpw
+from a2a_figures import A2AMeasurements, build_a2a_figures
 from harness.ceiling import measure_ceiling
 from harness.http1 import Request
 from harness.load import LoadResult, LoadSpec, resolve_generator, run_load
@@ -40,10 +43,12 @@ from langgraph_rest import (
     stateless_wait,
     threaded_waits,
 )
+from mcp_figures import McpMeasurements, build_mcp_figures
+from mcp_figures import detail_lines as mcp_detail_lines
 from rest_figures import Measurements, build_figures, detail_lines
 
 BENCH_DIR = Path(__file__).resolve().parent
-WORKLOADS = ("ceiling", "stateless", "threaded", "stream")
+WORKLOADS = ("ceiling", "stateless", "threaded", "stream", "mcp")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,6 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         default=",".join(WORKLOADS),
         help=f"comma-separated subset of {','.join(WORKLOADS)} (RSS is always read)",
+    )
+    parser.add_argument(
+        "--a2a",
+        action="store_true",
+        help="also measure the A2A front door (message/send, SendMessage, message/stream, card)",
     )
     parser.add_argument("--target-url", help="benchmark this running server instead of interop")
     parser.add_argument("--target-pid", type=int, help="its pid for RSS (default: port owner)")
@@ -147,6 +157,50 @@ def load(base_url: str, requests: tuple[Request, ...], args: argparse.Namespace)
     return run_load(spec, args.generator)
 
 
+def measure_a2a(args: argparse.Namespace, sut: UnderTest, m: A2AMeasurements) -> None:
+    """The A2A workloads on the `echo` agent (with --a2a)."""
+    say("a2a: message/stream first and final event")
+    a2a.check_send(sut.base_url, a2a.send_v03())
+    request = a2a.stream_v03()
+    measure_stream(sut.base_url, request, count=3, max_seconds=30, match=a2a.is_final_event)
+    m.stream = measure_stream(
+        sut.base_url,
+        request,
+        count=args.stream_requests,
+        max_seconds=args.stream_max_seconds,
+        match=a2a.is_final_event,
+    )
+    say("a2a: message/send (0.3)")
+    m.send_v03 = load(sut.base_url, (a2a.send_v03(),), args)
+    say("a2a: SendMessage (1.0)")
+    a2a.check_send(sut.base_url, a2a.send_v1())
+    m.send_v1 = load(sut.base_url, (a2a.send_v1(),), args)
+    say("a2a: GET /.well-known/agent-card.json")
+    a2a.check_card(sut.base_url)
+    m.card = load(sut.base_url, (a2a.card(),), args)
+
+
+def measure_mcp(args: argparse.Namespace, sut: UnderTest, m: McpMeasurements) -> None:
+    """The MCP workloads on the `echo` tool (with `mcp` in --only)."""
+    session = mcpw.open_session(sut.base_url)
+    say("mcp: tools/call echo, 2025-11-25, one session")
+    requests = mcpw.legacy_calls(session)
+    mcpw.check_call(sut.base_url, requests[0])
+    m.call_legacy = load(sut.base_url, requests, args)
+    say("mcp: tools/call echo, 2026-07-28 stateless")
+    request = mcpw.modern_call()
+    mcpw.check_call(sut.base_url, request)
+    m.call_modern = load(sut.base_url, (request,), args)
+    say("mcp: tools/list, 2025-11-25, one session")
+    requests = mcpw.legacy_lists(session)
+    mcpw.check_list(sut.base_url, requests[0])
+    m.list_legacy = load(sut.base_url, requests, args)
+    say("mcp: tools/list, 2026-07-28 stateless")
+    request = mcpw.modern_list()
+    mcpw.check_list(sut.base_url, request)
+    m.list_modern = load(sut.base_url, (request,), args)
+
+
 def measure(args: argparse.Namespace, sut: UnderTest, m: Measurements) -> None:
     """Run the selected workloads against the server, filling `m`."""
     m.idle_rss_mb = rss_mb(sut.pids)
@@ -174,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.warmup:g} s warm-up + {args.duration:g} s per load"
     )
     m = Measurements()
+    am = A2AMeasurements()
+    mm = McpMeasurements()
     try:
         if "ceiling" in args.only:
             say("ceiling: bare Starlette POST /echo")
@@ -185,13 +241,22 @@ def main(argv: list[str] | None = None) -> int:
             )
         with server_under_test(args) as sut:
             measure(args, sut, m)
+            if "mcp" in args.only:
+                measure_mcp(args, sut, mm)
+                m.peak_rss_mb = peak_rss_mb(sut.pids)
+            if args.a2a:
+                measure_a2a(args, sut, am)
+                m.peak_rss_mb = peak_rss_mb(sut.pids)
     except (ServerError, WorkloadError, RuntimeError, OSError) as exc:
         say(f"failed: {exc}")
         return 1
 
     figures = build_figures(m)
+    if args.a2a:
+        figures.extend(build_a2a_figures(am, m.ceiling))
+    figures.extend(build_mcp_figures(mm, m.ceiling))
     print(render_table(figures))
-    print("\n".join(detail_lines(m)))
+    print("\n".join(detail_lines(m) + mcp_detail_lines(mm)))
     payload: dict[str, Any] = {
         "meta": {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -207,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "figures": [f.to_json() for f in figures],
         **m.to_json(),
+        "a2a": am.to_json() if args.a2a else None,
+        "mcp": mm.to_json() if mm.measured else None,
     }
     label = args.label or ("target" if args.target_url else "interop")
     path = write_results(args.results_dir, label, payload)

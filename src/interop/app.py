@@ -15,11 +15,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from interop.a2a import routes as a2a
 from interop.core.assistants import AssistantService
 from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
+from interop.mcp import http as mcp_http
+from interop.mcp.app import open_mcp
 from interop.rest.errors import EXCEPTION_HANDLERS, error_response
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
@@ -32,19 +35,29 @@ _OPEN_PATHS = frozenset({"/ok"})
 
 
 class BearerAuth:
-    """Requires `Authorization: Bearer <token>` on every HTTP route except /ok (401 otherwise)."""
+    """Requires `Authorization: Bearer <token>` on every HTTP route except /ok and the A2A agent
+    cards (401 otherwise)."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.expected is None or scope["type"] != "http" or scope["path"] in _OPEN_PATHS:
+        if (
+            self.expected is None
+            or scope["type"] != "http"
+            or scope["path"] in _OPEN_PATHS
+            or a2a.is_open_path(scope["path"])
+            or scope["path"] in mcp_http.OPEN_PATHS
+        ):
             await self.app(scope, receive, send)
             return
         supplied = dict(scope["headers"]).get(b"authorization", b"")
         if hmac.compare_digest(supplied, self.expected):
             await self.app(scope, receive, send)
+            return
+        if mcp_http.is_mcp_path(scope["path"]):
+            await mcp_http.unauthorized(scope, scope["app"].state.settings)(scope, receive, send)
             return
         response = error_response(401, "Missing or invalid bearer token.")
         await response(scope, receive, send)
@@ -85,18 +98,23 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.assistants = assistants
         app.state.threads = threads
         app.state.runs = runs
+        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs)
         await runs.start()
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
             log.info("%s", line)
         try:
-            yield
+            async with open_mcp(app, settings, assistants, threads, runs):
+                yield
         finally:
             await runs.stop()
+            await app.state.a2a.close()
             await storage.close()
 
     routes = [
         *router.routes(),
+        *a2a.routes(),
+        *mcp_http.routes(),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         Route("/docs", docs_endpoint, methods=["GET"]),
         Mount(

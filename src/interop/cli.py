@@ -111,6 +111,8 @@ def _serve(
         f"interop {__version__} ready",
         f"  REST      {base}/",
         f"  API docs  {base}/docs",
+        f"  A2A       {base}/a2a/{{assistant_id}}",
+        f"  MCP       {base}/mcp",
         f"  database  {settings.database}",
     ]
     config = uvicorn.Config(

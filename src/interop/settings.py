@@ -14,6 +14,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_list(name: str) -> list[str]:
+    value = os.environ.get(name) or ""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 @dataclass(slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -35,6 +40,17 @@ class Settings:
     heartbeat_seconds: float = 5.0
     public_url: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None
+    )
+    # MCP transport security: Host and Origin allow-lists (empty: loopback, plus --public-url).
+    mcp_allowed_hosts: list[str] = field(
+        default_factory=lambda: _env_list("INTEROP_MCP_ALLOWED_HOSTS")
+    )
+    mcp_allowed_origins: list[str] = field(
+        default_factory=lambda: _env_list("INTEROP_MCP_ALLOWED_ORIGINS")
+    )
+    # Announced in the MCP protected-resource metadata when auth is on.
+    mcp_authorization_servers: list[str] = field(
+        default_factory=lambda: _env_list("INTEROP_MCP_AUTHORIZATION_SERVERS")
     )
 
     def resolve_config(self) -> Path | None:

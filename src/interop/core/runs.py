@@ -448,6 +448,25 @@ class RunService:
             await self._cancel_one(run, "interrupt")
             await self.wait(run)
 
+    async def dismiss_interrupt(self, run: Run) -> None:
+        """Cancel a run that ended waiting for input (its thread is `interrupted` by it): the run
+        becomes `interrupted` and the thread `idle`, with no pending interrupt. The A2A and MCP
+        doors cancel input-required tasks with it. Conflict when `run` is not that run."""
+        thread = await self.threads.get(run.thread_id)
+        newest = await self.storage.runs.for_thread(run.thread_id, limit=1, offset=0, status=None)
+        if (
+            run.status != "success"
+            or thread.status != "interrupted"
+            or not newest
+            or newest[0].run_id != run.run_id
+        ):
+            raise Conflict(f"Run '{run.run_id}' is not waiting for input.")
+        await self.storage.runs.set_status(run.run_id, "interrupted")
+        await self.storage.threads.set_state(
+            run.thread_id, status="idle", values=thread.values, interrupts={}
+        )
+        run.status = "interrupted"
+
     async def _cancel_one(self, run: Run, action: CancelAction) -> None:
         task = self._tasks.get(run.run_id)
         if task is not None:

@@ -1,0 +1,150 @@
+"""Agent cards, in the 1.0 shape (validates against the 1.0 schema, nothing more) or the 0.3
+shape (for clients that ask for 0.3, and at the older `/.well-known/agent.json`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from interop import __version__
+from interop.a2a.config import A2AConfig
+from interop.a2a.translate import DEFAULT_INPUT_MODES, DEFAULT_OUTPUT_MODES
+from interop.core.models import Assistant
+
+
+@dataclass(slots=True)
+class CardInput:
+    """Everything a card is built from."""
+
+    assistant: Assistant
+    graph_description: str | None
+    input_fields: list[str]
+    url: str
+    config: A2AConfig
+    auth: bool
+
+
+def _description(info: CardInput) -> str:
+    return (
+        info.assistant.description
+        or info.graph_description
+        or f"The '{info.assistant.graph_id}' agent, served by interop."
+    )
+
+
+def input_modes(config: A2AConfig, graph_id: str) -> list[str]:
+    modes = config.graph(graph_id).get("input_modes")
+    return [str(m) for m in modes] if isinstance(modes, list) and modes else DEFAULT_INPUT_MODES
+
+
+def output_modes(config: A2AConfig, graph_id: str) -> list[str]:
+    modes = config.graph(graph_id).get("output_modes")
+    return [str(m) for m in modes] if isinstance(modes, list) and modes else DEFAULT_OUTPUT_MODES
+
+
+def skills(info: CardInput, *, extended: bool) -> list[dict[str, Any]]:
+    """The configured skills of the graph, else one skill describing the graph and its input."""
+    graph_id = info.assistant.graph_id
+    configured = info.config.graph(graph_id).get("skills")
+    if isinstance(configured, list) and configured:
+        found = []
+        for index, skill in enumerate(configured):
+            if not isinstance(skill, dict):
+                continue
+            entry: dict[str, Any] = {
+                "id": str(skill.get("id") or f"{graph_id}-{index}"),
+                "name": str(skill.get("name") or graph_id),
+                "description": str(skill.get("description") or _description(info)),
+                "tags": [str(t) for t in skill.get("tags") or [graph_id]],
+            }
+            for key, wire in (("examples", "examples"), ("input_modes", "inputModes")):
+                if isinstance(skill.get(key), list):
+                    entry[wire] = [str(v) for v in skill[key]]
+            if isinstance(skill.get("output_modes"), list):
+                entry["outputModes"] = [str(v) for v in skill["output_modes"]]
+            found.append(entry)
+        if found:
+            return found
+    description = _description(info)
+    fields = [f for f in info.input_fields if f != "messages"]
+    if "messages" in info.input_fields:
+        description += " Send it a text message."
+    if fields:
+        description += f" Input fields (as a data part): {', '.join(fields)}."
+    if extended:
+        description += (
+            f" Assistant {info.assistant.assistant_id}, version {info.assistant.version}."
+        )
+    return [
+        {
+            "id": graph_id,
+            "name": info.assistant.name or graph_id,
+            "description": description,
+            "tags": [graph_id, "interop"],
+        }
+    ]
+
+
+def card_v1(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
+    graph_id = info.assistant.graph_id
+    card: dict[str, Any] = {
+        "name": info.assistant.name or graph_id,
+        "description": _description(info),
+        "supportedInterfaces": [
+            {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+            {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
+        ],
+        "version": __version__,
+        "capabilities": {
+            "streaming": True,
+            "pushNotifications": True,
+            "extendedAgentCard": info.auth,
+        },
+        "defaultInputModes": input_modes(info.config, graph_id),
+        "defaultOutputModes": output_modes(info.config, graph_id),
+        "skills": skills(info, extended=extended),
+    }
+    provider = info.config.provider
+    if provider and provider.get("organization") and provider.get("url"):
+        card["provider"] = {"organization": provider["organization"], "url": provider["url"]}
+    if info.auth:
+        card["securitySchemes"] = {
+            "bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}},
+        }
+        card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
+    return card
+
+
+def card_v03(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
+    graph_id = info.assistant.graph_id
+    card: dict[str, Any] = {
+        "protocolVersion": "0.3.0",
+        "name": info.assistant.name or graph_id,
+        "description": _description(info),
+        "url": info.url,
+        "preferredTransport": "JSONRPC",
+        "additionalInterfaces": [{"url": info.url, "transport": "JSONRPC"}],
+        "version": __version__,
+        "capabilities": {
+            "streaming": True,
+            "pushNotifications": True,
+            "stateTransitionHistory": False,
+        },
+        "defaultInputModes": input_modes(info.config, graph_id),
+        "defaultOutputModes": output_modes(info.config, graph_id),
+        "skills": skills(info, extended=extended),
+        "supportsAuthenticatedExtendedCard": info.auth,
+    }
+    provider = info.config.provider
+    if provider and provider.get("organization") and provider.get("url"):
+        card["provider"] = {"organization": provider["organization"], "url": provider["url"]}
+    if info.auth:
+        card["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        card["security"] = [{"bearer": []}]
+    return card
+
+
+def build(info: CardInput, version: str, *, extended: bool = False) -> dict[str, Any]:
+    return (
+        card_v1(info, extended=extended) if version == "1.0" else card_v03(info, extended=extended)
+    )

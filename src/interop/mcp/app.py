@@ -1,0 +1,39 @@
+"""Starting the MCP door inside the server's lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from interop.core.assistants import AssistantService
+from interop.core.runs import RunService
+from interop.core.threads import ThreadService
+from interop.mcp.extras import load_extras
+from interop.mcp.http import security_settings
+from interop.mcp.server import McpDoor
+from interop.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def open_mcp(
+    app: Any,
+    settings: Settings,
+    assistants: AssistantService,
+    threads: ThreadService,
+    runs: RunService,
+) -> AsyncIterator[McpDoor]:
+    """Build the door (`app.state.mcp`) and run the SDK session manager for the app's life."""
+    door = McpDoor(
+        assistants=assistants,
+        threads=threads,
+        runs=runs,
+        broker=runs.broker,
+        extras=load_extras(settings.resolve_config()),
+        security=security_settings(settings),
+        run_timeout=settings.run_timeout,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.state.mcp = door
+    async with door.run():
+        yield door

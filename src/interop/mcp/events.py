@@ -1,0 +1,81 @@
+"""Resumable SSE for the 2025 eras: the SDK's EventStore kept in the core's event broker.
+
+Each session gets its own view (`SessionEvents`): all its streams share one broker channel
+named after the session (one channel per request would leave the broker a channel per call to
+scan and expire), each event is tagged with its stream's key, and an event id names that
+stream, so a `Last-Event-ID` replays only that stream, whatever request ids other sessions use.
+The broker bounds and expires what it keeps; a reconnect after that replays nothing and the
+client starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
+from mcp_types import JSONRPCMessage
+from pydantic import TypeAdapter, ValidationError
+
+from interop.core.events import EventBroker, parse_event_id
+
+_MESSAGE = TypeAdapter(JSONRPCMessage)
+_PRIMING = "prime"
+_EVENT = "message"
+# Streams a session remembers for replay (a request's stream is replayable while it is among
+# the session's most recent ones and the broker still keeps its events).
+_MAX_STREAMS = 10_000
+
+
+class SessionEvents(EventStore):
+    """One session's event store over the broker."""
+
+    def __init__(self, broker: EventBroker, session_id: str) -> None:
+        self._broker = broker
+        self._session = session_id
+        self._channel = f"mcp:{session_id}"
+        self._streams: OrderedDict[str, StreamId] = OrderedDict()
+
+    def _key(self, stream_id: StreamId) -> str:
+        key = hashlib.blake2s(stream_id.encode(), digest_size=8).hexdigest()
+        self._streams[key] = stream_id
+        self._streams.move_to_end(key)
+        while len(self._streams) > _MAX_STREAMS:
+            self._streams.popitem(last=False)
+        return key
+
+    async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
+        key = self._key(stream_id)
+        if message is None:
+            event, data = f"{_PRIMING}:{key}", b""
+        else:
+            event = f"{_EVENT}:{key}"
+            data = message.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        event_id = await self._broker.publish(self._channel, event, data)
+        return f"{key}.{event_id}"
+
+    async def replay_events_after(
+        self, last_event_id: EventId, send_callback: EventCallback
+    ) -> StreamId | None:
+        key, _, after = last_event_id.partition(".")
+        stream_id = self._streams.get(key)
+        if (
+            stream_id is None
+            or parse_event_id(after) is None
+            or not self._broker.has_channel(self._channel)
+        ):
+            return None
+        wanted = f"{_EVENT}:{key}"
+        try:
+            # idle_timeout=0: read what is kept now, do not wait for more.
+            async for item in self._broker.subscribe(self._channel, after, idle_timeout=0):
+                if item.event != wanted:
+                    continue
+                try:
+                    message = _MESSAGE.validate_json(item.data)
+                except ValidationError:
+                    continue
+                await send_callback(EventMessage(message, f"{key}.{item.id}"))
+        except TimeoutError:
+            pass
+        return stream_id

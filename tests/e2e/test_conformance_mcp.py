@@ -1,0 +1,40 @@
+"""The black-box MCP conformance suite (conformance/mcp) passes against interop.
+
+It runs as a separate pytest process against a freshly started server, exactly as a user
+would run it against any server: `pytest conformance/mcp --base-url URL`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.e2e.support import running_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(120)
+def test_mcp_conformance_suite_passes_against_interop(tmp_path: Path) -> None:
+    with running_server(tmp_path) as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "conformance" / "mcp"),
+                "--base-url",
+                server.url,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=False,
+        )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

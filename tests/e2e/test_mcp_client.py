@@ -1,0 +1,212 @@
+"""The MCP front door through the official `mcp` client, in both eras.
+
+`auto` mode speaks 2026-07-28 (stateless, `server/discover`); `legacy` mode speaks 2025-11-25
+(initialize, sessions). Every test runs in both, against one real `interop serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import mcp_types as types
+import pytest
+from langgraph_sdk import get_client
+from mcp.client import Client
+from mcp.shared.exceptions import MCPError
+
+from .support import TERMINAL, TIMEOUT, thread_status
+
+MODES = ["auto", "legacy"]
+THREAD = "interop/thread_id"
+RUN = "interop/run_id"
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def mcp_url(base_url: str) -> str:
+    return base_url + "/mcp"
+
+
+async def _client(url: str, mode: str, **kwargs: Any) -> Client:
+    return Client(url, mode=mode, read_timeout_seconds=TIMEOUT, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def connect(url: str, mode: str) -> AsyncIterator[Client]:
+    # Entered in the test's own task: the client's task groups must exit where they entered.
+    async with await _client(url, mode) as c:
+        yield c
+
+
+def _text(result: types.CallToolResult) -> str:
+    return "".join(b.text for b in result.content if isinstance(b, types.TextContent))
+
+
+async def test_era(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        expected = "2026-07-28" if mode == "auto" else "2025-11-25"
+        assert client.protocol_version == expected
+
+
+async def test_list_tools(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert {"echo", "approval", "countdown"} <= set(tools)
+        echo = tools["echo"].input_schema
+        assert echo["type"] == "object"
+        assert echo["properties"]["message"]["type"] == "string"
+        assert "messages" not in echo["properties"]
+        assert {"thread_id", "resume"} <= set(echo["properties"])
+        countdown = tools["countdown"].input_schema["properties"]
+        assert countdown["n"]["type"] == "integer"
+        assert tools["echo"].output_schema is not None
+        assert tools["echo"].description
+
+
+async def test_call_and_continue_thread(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        first = await client.call_tool("echo", {"message": "hello there"})
+        assert not first.is_error
+        assert _text(first) == "hello there"
+        assert first.meta is not None
+        thread_id = first.meta[THREAD]
+        assert first.meta[RUN]
+        assert isinstance(first.structured_content, dict)
+        assert len(first.structured_content["messages"]) == 2
+        second = await client.call_tool("echo", {"message": "again", "thread_id": thread_id})
+        assert _text(second) == "again"
+        assert second.meta is not None and second.meta[THREAD] == thread_id
+        assert isinstance(second.structured_content, dict)
+        assert len(second.structured_content["messages"]) == 4
+
+
+async def test_unknown_tool_is_invalid_params(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        with pytest.raises(MCPError) as caught:
+            await client.call_tool("no_such_tool", {})
+        assert caught.value.error.code == types.INVALID_PARAMS
+
+
+async def test_unknown_thread_is_tool_error(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        result = await client.call_tool(
+            "echo", {"message": "x", "thread_id": "00000000-0000-0000-0000-000000000000"}
+        )
+        assert result.is_error
+
+
+async def test_progress(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        seen: list[tuple[float, float | None, str | None]] = []
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.append((progress, total, message))
+
+        result = await client.call_tool(
+            "countdown", {"n": 3, "delay": 0.01}, progress_callback=on_progress
+        )
+        assert _text(result) == "done"
+        values = [p for p, _, _ in seen]
+        assert len(values) >= 3
+        assert values == sorted(values) and len(set(values)) == len(values)
+
+
+async def test_interrupt_without_elicitation_waits(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        result = await client.call_tool("approval", {"message": "ship it?"})
+        assert not result.is_error
+        assert result.meta is not None and result.meta["interop/status"] == "interrupted"
+        thread_id = result.meta[THREAD]
+        assert thread_id in _text(result)
+        resumed = await client.call_tool(
+            "approval", {"thread_id": thread_id, "resume": {"approved": True}}
+        )
+        assert _text(resumed) == "Approved."
+
+
+async def test_resume_without_interrupt_is_tool_error(mcp_url: str, mode: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        first = await client.call_tool("echo", {"message": "hi"})
+        assert first.meta is not None
+        result = await client.call_tool("echo", {"thread_id": first.meta[THREAD], "resume": "x"})
+        assert result.is_error
+
+
+async def test_interrupt_round_trip_by_elicitation(mcp_url: str, mode: str) -> None:
+    asked: list[str] = []
+
+    async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"answer": "yes"})
+
+    async with await _client(mcp_url, mode, elicitation_callback=elicit) as c:
+        result = await c.call_tool("approval", {"message": "deploy?"})
+    assert asked and "deploy?" in asked[0]
+    assert _text(result) == "Answer received: yes"
+    assert result.meta is not None and result.meta["interop/status"] == "success"
+
+
+async def test_declined_elicitation_leaves_run_waiting(mcp_url: str, mode: str) -> None:
+    async def decline(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        return types.ElicitResult(action="decline")
+
+    async with await _client(mcp_url, mode, elicitation_callback=decline) as c:
+        result = await c.call_tool("approval", {"message": "deploy?"})
+    assert result.meta is not None and result.meta["interop/status"] == "interrupted"
+
+
+async def test_tools_follow_rest_assistants(mcp_url: str, mode: str, base_url: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        sdk = get_client(url=base_url, timeout=httpx.Timeout(TIMEOUT))
+        try:
+            assistant = await sdk.assistants.create("echo", name="Parrot Bot!")
+            names = {t.name for t in (await client.list_tools(cache_mode="bypass")).tools}
+            assert "Parrot_Bot" in names
+            result = await client.call_tool("Parrot_Bot", {"message": "squawk"})
+            assert _text(result) == "squawk"
+            await sdk.assistants.delete(assistant["assistant_id"])
+            names = {t.name for t in (await client.list_tools(cache_mode="bypass")).tools}
+            assert "Parrot_Bot" not in names
+        finally:
+            await sdk.aclose()
+
+
+async def test_cancel_stops_the_run(mcp_url: str, mode: str, base_url: str) -> None:
+    async with connect(mcp_url, mode) as client:
+        sdk = get_client(url=base_url, timeout=httpx.Timeout(TIMEOUT))
+        started = asyncio.Event()
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            started.set()
+
+        marker = f"cancel-{id(client)}"
+        call = asyncio.create_task(
+            client.call_tool(
+                "countdown",
+                {"n": 400, "delay": 0.05, "note": marker},
+                progress_callback=on_progress,
+            )
+        )
+        try:
+            await asyncio.wait_for(started.wait(), TIMEOUT)
+            busy = await sdk.threads.search(metadata={"graph_id": "countdown"}, status="busy")
+            assert busy, "the call's thread should be busy while it runs"
+            thread_ids = [t["thread_id"] for t in busy]
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            for thread_id in thread_ids:
+                await thread_status(sdk, thread_id, ["idle", "interrupted", "error"])
+                runs = await sdk.runs.list(thread_id)
+                assert all(r["status"] in TERMINAL for r in runs)
+                assert any(r["status"] == "interrupted" for r in runs)
+        finally:
+            await sdk.aclose()
