@@ -96,8 +96,8 @@ async def info(request: Request) -> Response:
                 "crons": False,
                 "store": False,
                 "langsmith": False,
-                "a2a": False,
-                "mcp": False,
+                "a2a": True,
+                "mcp": True,
             },
             "host": {"kind": "self-hosted"},
         }
