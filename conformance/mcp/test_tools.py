@@ -181,3 +181,29 @@ async def test_tools_follow_assistants_with_sanitised_names(
         assert deleted.status_code in (200, 204)
     for era in (modern, legacy):
         assert all(t.get("title") != raw for t in (await _tools(era)).values())
+
+
+@pytest.mark.rest
+async def test_sessions_hear_tools_list_changed(http: httpx.AsyncClient, legacy: Legacy) -> None:
+    assert legacy.initialize_result["capabilities"]["tools"].get("listChanged") is True
+    await _tools(legacy)  # a session that has made a request is one the server knows
+    headers = legacy.headers("", None)
+    headers["accept"] = "text/event-stream"
+    assistant_id: str | None = None
+    try:
+        async with (
+            asyncio.timeout(DEADLINE),
+            http.stream("GET", legacy.path, headers=headers) as stream,
+        ):
+            assert stream.status_code == 200
+            created = await http.post(
+                "/assistants", json={"graph_id": "echo", "name": f"listen-{uuid.uuid4().hex[:6]}"}
+            )
+            assert created.status_code == 200, created.text
+            assistant_id = created.json()["assistant_id"]
+            async for message in iter_messages(stream):
+                if message.get("method") == "notifications/tools/list_changed":
+                    break
+    finally:
+        if assistant_id is not None:
+            await http.delete(f"/assistants/{assistant_id}")

@@ -216,9 +216,12 @@ class ToolCalls:
         capabilities = ctx.session.client_capabilities
         unused = dict(responses or {})
         while True:
-            meta = {META_THREAD: thread_id}
+            # `thread_id` / `run_id` as the contract names them; the `interop/` keys are
+            # the same values under a prefixed name, as MCP recommends for vendor metadata.
+            meta = {META_THREAD: thread_id, "thread_id": thread_id}
             if run is not None:
                 meta[META_RUN] = run.run_id
+                meta["run_id"] = run.run_id
             if outcome.status != "success" or not outcome.interrupts:
                 return self._final(entry, outcome, meta)
             plan = hitl.plan_for(outcome.interrupts)

@@ -1,0 +1,70 @@
+"""The session event store: one broker channel per session, replay per stream, bounded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.streamable_http import EventMessage
+from mcp_types import JSONRPCNotification, JSONRPCResponse
+
+from interop.core.events import InProcessBroker
+from interop.mcp import events
+from interop.mcp.events import SessionEvents
+
+
+def _note(n: int) -> JSONRPCNotification:
+    return JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params={"n": n})
+
+
+def _response(ident: int) -> JSONRPCResponse:
+    return JSONRPCResponse(jsonrpc="2.0", id=ident, result={})
+
+
+async def _replay(store: SessionEvents, after: str) -> tuple[Any, list[Any]]:
+    seen: list[EventMessage] = []
+
+    async def collect(message: EventMessage) -> None:
+        seen.append(message)
+
+    stream = await store.replay_events_after(after, collect)
+    return stream, [m.message for m in seen]
+
+
+async def test_streams_share_one_channel_and_replay_only_their_own() -> None:
+    broker = InProcessBroker()
+    store = SessionEvents(broker, "s1")
+    first = await store.store_event("1", None)  # the priming event
+    await store.store_event("2", _note(20))
+    await store.store_event("1", _note(10))
+    await store.store_event("2", _response(2))
+    await store.store_event("1", _response(1))
+    assert [name for name in broker._channels if name.startswith("mcp:")] == ["mcp:s1"]
+    stream, replayed = await _replay(store, first)
+    assert stream == "1"
+    assert replayed == [_note(10), _response(1)]
+
+
+async def test_sessions_do_not_see_each_other() -> None:
+    broker = InProcessBroker()
+    one, two = SessionEvents(broker, "a"), SessionEvents(broker, "b")
+    first = await one.store_event("1", None)
+    await two.store_event("1", _response(1))
+    assert await _replay(one, first) == ("1", [])
+    assert (await _replay(two, first))[1] == []
+
+
+async def test_unknown_or_malformed_ids_replay_nothing() -> None:
+    store = SessionEvents(InProcessBroker(), "s")
+    await store.store_event("1", _response(1))
+    assert await _replay(store, "nope.1-0") == (None, [])
+    assert await _replay(store, "garbage") == (None, [])
+
+
+async def test_remembered_streams_are_bounded(monkeypatch: Any) -> None:
+    monkeypatch.setattr(events, "_MAX_STREAMS", 2)
+    store = SessionEvents(InProcessBroker(), "s")
+    oldest = await store.store_event("1", None)
+    await store.store_event("2", None)
+    latest = await store.store_event("3", None)
+    assert await _replay(store, oldest) == (None, [])
+    assert (await _replay(store, latest))[0] == "3"
