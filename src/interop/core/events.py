@@ -91,6 +91,10 @@ class _Channel:
             waiter.set()
 
 
+# How many of the oldest channels an over-capacity trim looks at between full scans.
+_TRIM_SCAN = 256
+
+
 class InProcessBroker:
     """The embedded broker: bounded per-channel logs in memory, for one server process.
 
@@ -116,16 +120,21 @@ class InProcessBroker:
         return channel
 
     def _expire(self) -> None:
-        """Drop channels idle past retention (at most once a second), and the oldest finished
-        ones while there are more than `max_channels`."""
+        """Drop channels idle past retention (a full scan at most once a second), and the
+        oldest finished ones while there are more than `max_channels` (a bounded scan from the
+        oldest, so that creating a channel never costs a walk over all of them)."""
         current = time.monotonic()
         over = len(self._channels) - self._max_channels
-        if current - self._expired_at < 1.0 and over <= 0:
+        full = current - self._expired_at >= 1.0
+        if not full and over <= 0:
             return
-        self._expired_at = current
+        if full:
+            self._expired_at = current
         cutoff = current - self._retention
         stale = []
-        for key, ch in self._channels.items():  # insertion order: oldest first
+        for scanned, (key, ch) in enumerate(self._channels.items()):  # oldest first
+            if not full and (over <= 0 or scanned >= _TRIM_SCAN):
+                break
             if ch.waiters:
                 continue
             if ch.touched < cutoff or (over > 0 and ch.closed):
