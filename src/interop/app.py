@@ -22,7 +22,7 @@ from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_co
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
-from interop.mcp.app import open_mcp
+from interop.mcp.lazy import LazyMcpDoor
 from interop.rest.errors import EXCEPTION_HANDLERS, error_response
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
@@ -99,14 +99,18 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.threads = threads
         app.state.runs = runs
         app.state.a2a = a2a.start(settings, agents, assistants, threads, runs)
+        mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs)
+        app.state.mcp = (
+            mcp_door  # replaced by the door itself once the first /mcp request starts it
+        )
         await runs.start()
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
             log.info("%s", line)
         try:
-            async with open_mcp(app, settings, assistants, threads, runs):
-                yield
+            yield
         finally:
+            await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()
             await storage.close()

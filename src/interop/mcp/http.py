@@ -8,17 +8,19 @@ protected-resource metadata (RFC 9728), served at `/.well-known/oauth-protected-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from interop.settings import Settings
+
+if TYPE_CHECKING:  # the SDK is imported when the door starts (see interop.mcp.lazy)
+    from mcp.server.transport_security import TransportSecuritySettings
 
 MCP_PATH = "/mcp"
 METADATA_PATH = "/.well-known/oauth-protected-resource"
@@ -44,6 +46,8 @@ def security_settings(settings: Settings) -> TransportSecuritySettings:
             if parts.hostname and parts.hostname != parts.netloc:
                 hosts.append(parts.hostname)
             origins.append(f"{parts.scheme}://{parts.netloc}")
+    from mcp.server.transport_security import TransportSecuritySettings
+
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
