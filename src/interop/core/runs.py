@@ -185,8 +185,8 @@ class RunService:
                     )
                 )
         else:
-            thread = await self.storage.threads.get(thread_id)
-            if thread is None:
+            thread_metadata = await self.storage.threads.metadata(thread_id)
+            if thread_metadata is None:
                 if request.if_not_exists != "create":
                     raise NotFound("Thread or assistant not found.")
                 await self.threads.create(
@@ -195,8 +195,8 @@ class RunService:
                     if_exists="do_nothing",
                 )
             elif (
-                thread.metadata.get("graph_id") != graph_id
-                or thread.metadata.get("assistant_id") != assistant.assistant_id
+                thread_metadata.get("graph_id") != graph_id
+                or thread_metadata.get("assistant_id") != assistant.assistant_id
             ):
                 await self.storage.threads.update_metadata(
                     thread_id, {"graph_id": graph_id, "assistant_id": assistant.assistant_id}

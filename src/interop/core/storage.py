@@ -63,6 +63,10 @@ class ThreadStore(Protocol):
 
     async def get(self, thread_id: str) -> Thread | None: ...
 
+    async def metadata(self, thread_id: str) -> dict[str, Any] | None:
+        """Only the thread's metadata (None for an unknown thread): cheaper than `get`, which
+        also reads the thread's values."""
+
     async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
         """Merge `metadata` into the thread's metadata."""
 
@@ -100,6 +104,7 @@ class ThreadStore(Protocol):
         metadata: dict[str, Any] | None,
         values: dict[str, Any] | None,
         status: ThreadStatus | None,
+        ids: Sequence[str] | None = None,
     ) -> int: ...
 
 

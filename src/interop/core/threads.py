@@ -122,8 +122,11 @@ class ThreadService:
         metadata: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None,
         status: ThreadStatus | None = None,
+        ids: Sequence[str] | None = None,
     ) -> int:
-        return await self._storage.threads.count(metadata=metadata, values=values, status=status)
+        return await self._storage.threads.count(
+            metadata=metadata, values=values, status=status, ids=ids
+        )
 
     async def copy(self, thread_id: str) -> Thread:
         """A new thread with the same metadata, values and full checkpoint history."""
@@ -138,16 +141,11 @@ class ThreadService:
             config=dict(source.config),
             values=source.values,
             interrupts=dict(source.interrupts),
+            state_updated_at=stamp,
         )
         await self._storage.threads.create(target)
-        await self._storage.threads.set_state(
-            target.thread_id,
-            status=target.status,
-            values=target.values,
-            interrupts=target.interrupts,
-        )
         await self._storage.checkpoints.copy_thread(thread_id, target.thread_id)
-        return await self.get(target.thread_id)
+        return target
 
     async def prune(
         self, thread_ids: Sequence[str], strategy: Literal["delete", "keep_latest"]

@@ -313,18 +313,8 @@ async def search_threads(request: Request) -> Response:
     body = await parse_body(request, m.ThreadSearch, allow_empty=True)
     service = _threads(request)
     found = await service.search(**body.model_dump(exclude={"select"}))
-    total = (
-        await service.count(metadata=body.metadata, values=body.values, status=body.status)
-        if not body.ids
-        else len(
-            await service.search(
-                ids=body.ids,
-                metadata=body.metadata,
-                values=body.values,
-                status=body.status,
-                limit=len(body.ids),
-            )
-        )
+    total = await service.count(
+        metadata=body.metadata, values=body.values, status=body.status, ids=body.ids
     )
     return _ok(
         [wire.thread(t, body.select) for t in found],

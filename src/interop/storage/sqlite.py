@@ -643,6 +643,10 @@ class SqliteThreads(_Tables):
         )
         return _thread(row) if row else None
 
+    async def metadata(self, thread_id: str) -> dict[str, Any] | None:
+        row = await self._row("SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,))
+        return _load(row["metadata"]) if row else None
+
     async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
         return await self._db.run(self._update_metadata, thread_id, metadata)
 
@@ -756,8 +760,9 @@ class SqliteThreads(_Tables):
         metadata: dict[str, Any] | None,
         values: dict[str, Any] | None,
         status: ThreadStatus | None,
+        ids: Sequence[str] | None = None,
     ) -> int:
-        where, params = self._where(None, metadata, values, status)
+        where, params = self._where(ids, metadata, values, status)
         row = await self._row(f"SELECT COUNT(*) FROM threads{where}", params)
         return int(row[0]) if row else 0
 
