@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
@@ -18,7 +19,8 @@ from langgraph.types import Command, Send
 
 from interop.core import serde
 from interop.core.events import OUTCOME_EVENT
-from interop.core.models import Run, RunOutcome, RunStatus, ThreadStatus
+from interop.core.ids import now
+from interop.core.models import Run, RunOutcome, RunStatus, Thread, ThreadStatus
 from interop.core.state import thread_interrupts
 
 if TYPE_CHECKING:
@@ -214,7 +216,8 @@ async def finish_run(
     if rollback:
         await storage.checkpoints.delete_for_runs(run.thread_id, [run.run_id])
     breakpoints = run.kwargs.get("interrupt_before") or run.kwargs.get("interrupt_after")
-    if run.temporary:
+    deferred = run.temporary and bool(run.kwargs.get("persist_at_end"))
+    if run.temporary and not deferred:
         pass
     elif graph is not None and (
         rollback or outcome.interrupts or breakpoints or outcome.status != "success"
@@ -237,9 +240,12 @@ async def finish_run(
     if service.thread_has_queued_after(run):
         thread_status = "busy"
     status: RunStatus = outcome.status
+    if deferred:
+        await _adopt(service, run, status, thread_status, thread_values, interrupts, outcome)
     if run.temporary:
         # Stateless runs that end deleted live in memory only: nothing to remove from storage.
         await service.ephemeral_saver.adelete_thread(run.thread_id)
+        run.temporary = not deferred
     elif rollback:
         await storage.runs.delete(run.run_id)
         await storage.threads.set_state(
@@ -278,3 +284,39 @@ async def finish_run(
         await broker.publish(
             run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
         )
+
+
+async def _adopt(
+    service: RunService,
+    run: Run,
+    status: RunStatus,
+    thread_status: ThreadStatus,
+    values: Any,
+    interrupts: dict[str, Any],
+    outcome: RunOutcome,
+) -> None:
+    """Store the thread of a `persist_at_end` run, its checkpoints and the run, now ended."""
+    saver = service.ephemeral_saver
+    checkpoints = [
+        item async for item in saver.alist({"configurable": {"thread_id": run.thread_id}})
+    ]
+    stamp = now()
+    thread = Thread(
+        thread_id=run.thread_id,
+        created_at=run.created_at,
+        updated_at=stamp,
+        state_updated_at=stamp,
+        metadata={"graph_id": run.kwargs["graph_id"], "assistant_id": run.assistant_id},
+        status=thread_status,
+        values=values if isinstance(values, dict) else None,
+        interrupts=interrupts,
+        error=outcome.error if outcome.status == "error" else None,
+    )
+    stored = replace(
+        run,
+        status=status,
+        updated_at=stamp,
+        temporary=False,
+        kwargs={**run.kwargs, "temporary": False},
+    )
+    await service.storage.adopt(thread, stored, checkpoints)

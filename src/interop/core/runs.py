@@ -158,8 +158,16 @@ class RunService:
 
     # -- create -------------------------------------------------------------------------------
 
-    async def create(self, thread_id: str | None, request: RunRequest) -> Run:
+    async def create(
+        self, thread_id: str | None, request: RunRequest, *, persist_at_end: bool = False
+    ) -> Run:
         """Create a run on `thread_id` (None: a stateless run on a temporary thread) and queue it.
+
+        `persist_at_end` (with `thread_id` None and on_completion `keep`): the new thread is
+        known to the caller alone until the run ends (an MCP tool result is the first place its
+        id appears), so the run executes in memory like a stateless one and its thread, the
+        run and its checkpoints are written in one step when it ends. A server stop during
+        such a run loses it, as it loses the caller's request.
 
         Raises NotFound (assistant, or thread with if_not_exists=reject), Conflict
         (multitask_strategy=reject on a busy thread), InvalidInput, Unavailable."""
@@ -170,7 +178,8 @@ class RunService:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")
         assistant = await self.assistants.get(request.assistant_id)
         graph_id = assistant.graph_id
-        temporary = thread_id is None and request.on_completion == "delete"
+        deferred = thread_id is None and persist_at_end and request.on_completion == "keep"
+        temporary = thread_id is None and (request.on_completion == "delete" or deferred)
         stamp = now()
         if thread_id is None:
             thread_id = new_id()
@@ -241,6 +250,7 @@ class RunService:
                 "webhook": request.webhook,
                 "feedback_keys": request.feedback_keys,
                 "temporary": temporary,
+                "persist_at_end": deferred,
                 "subgraphs": request.stream_subgraphs,
                 "resumable": request.stream_resumable,
                 "checkpoint": request.checkpoint,

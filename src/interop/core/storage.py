@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
 from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
 
@@ -198,6 +198,10 @@ class Storage(Protocol):
 
     @property
     def checkpoints(self) -> Checkpointer: ...
+
+    async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
+        """Store a thread that lived in memory until its first run ended: the thread (with
+        its final state), that run (ended) and the checkpoints it made, as one write."""
 
     async def setup(self) -> None:
         """Open connections and create tables; idempotent."""

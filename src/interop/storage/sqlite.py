@@ -225,6 +225,25 @@ class InteropSqliteSaver(SqliteSaver):
                 (target_thread_id, source_thread_id),
             )
 
+    def import_checkpoints(self, checkpoints: Sequence[CheckpointTuple]) -> None:
+        """Store checkpoints (and their pending writes) read from another saver."""
+        for item in checkpoints:
+            configurable = item.config["configurable"]
+            parent = item.parent_config or {
+                "configurable": {
+                    "thread_id": configurable["thread_id"],
+                    "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+                }
+            }
+            stored = self.put(
+                parent, item.checkpoint, item.metadata, item.checkpoint["channel_versions"]
+            )
+            by_task: dict[str, list[tuple[str, Any]]] = {}
+            for task_id, channel, value in item.pending_writes or ():
+                by_task.setdefault(task_id, []).append((channel, value))
+            for task_id, writes in by_task.items():
+                self.put_writes(stored, writes, task_id)
+
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         for thread_id in thread_ids:
             if strategy == "delete":
@@ -612,29 +631,27 @@ def _thread(row: sqlite3.Row) -> Thread:
     )
 
 
+def _thread_insert(t: Thread) -> Statement:
+    return (
+        f"INSERT OR IGNORE INTO threads ({_THREAD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            t.thread_id,
+            _ts(t.created_at),
+            _ts(t.updated_at),
+            _ts(t.state_updated_at) if t.state_updated_at else None,
+            _json(t.metadata),
+            _json(t.config),
+            t.status,
+            None if t.values is None else _json(t.values),
+            _json(t.interrupts),
+            None if t.error is None else _json(t.error),
+        ),
+    )
+
+
 class SqliteThreads(_Tables):
     async def create(self, thread: Thread) -> bool:
-        t = thread
-        counts = await self._write(
-            [
-                (
-                    f"INSERT OR IGNORE INTO threads ({_THREAD_COLS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        t.thread_id,
-                        _ts(t.created_at),
-                        _ts(t.updated_at),
-                        _ts(t.state_updated_at) if t.state_updated_at else None,
-                        _json(t.metadata),
-                        _json(t.config),
-                        t.status,
-                        None if t.values is None else _json(t.values),
-                        _json(t.interrupts),
-                        None if t.error is None else _json(t.error),
-                    ),
-                )
-            ]
-        )
+        counts = await self._write([_thread_insert(thread)])
         return counts[0] > 0
 
     async def get(self, thread_id: str) -> Thread | None:
@@ -789,25 +806,29 @@ def _run(row: sqlite3.Row) -> Run:
     )
 
 
+def _run_insert(r: Run) -> Statement:
+    return (
+        f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            r.run_id,
+            r.thread_id,
+            r.assistant_id,
+            _ts(r.created_at),
+            _ts(r.updated_at),
+            r.status,
+            _json(r.metadata),
+            _json(r.kwargs),
+            r.multitask_strategy,
+            r.attempt,
+            int(r.temporary),
+        ),
+    )
+
+
 class SqliteRuns(_Tables):
     async def create(self, run: Run, *, reject_if_inflight: bool) -> None:
         r = run
-        insert = (
-            f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                r.run_id,
-                r.thread_id,
-                r.assistant_id,
-                _ts(r.created_at),
-                _ts(r.updated_at),
-                r.status,
-                _json(r.metadata),
-                _json(r.kwargs),
-                r.multitask_strategy,
-                r.attempt,
-                int(r.temporary),
-            ),
-        )
+        insert = _run_insert(r)
         busy = (
             "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
             (_ts(r.created_at), r.thread_id),
@@ -987,6 +1008,19 @@ class SqliteStorage:
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
+        self._sync = sync
+
+    async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
+        """Write a thread that lived in memory until its first run ended: its checkpoints,
+        then its row and the run's in one transaction (one hop to the database thread)."""
+        assert self._db is not None
+        await self._db.run(self._adopt, thread, run, list(checkpoints))
+
+    def _adopt(self, thread: Thread, run: Run, checkpoints: list[CheckpointTuple]) -> None:
+        # The checkpoints go first: a stop in between leaves rows nobody can reach, never a
+        # thread without its state.
+        self._sync.import_checkpoints(checkpoints)
+        self.runs._transaction([_thread_insert(thread), _run_insert(run)])
 
     async def close(self) -> None:
         if self._db is not None:

@@ -284,6 +284,97 @@ async def test_timeout(make: Callable[..., Any]) -> None:
     assert await _stored_status(svc, run) == "timeout"
 
 
+# -- threads written when their first run ends (persist_at_end) -------------------------------
+
+
+def _kept(**kwargs: Any) -> RunRequest:
+    return RunRequest(on_completion="keep", durability="exit", **kwargs)
+
+
+async def test_persist_at_end_writes_thread_run_and_state_when_the_run_ends(
+    svc: Services, gate: Gate
+) -> None:
+    run = await svc.runs.create(
+        None, _kept(assistant_id="gate", input={"n": 1}), persist_at_end=True
+    )
+    await asyncio.wait_for(gate.started.wait(), WAIT)
+    # Running: nothing is written yet.
+    assert await svc.storage.threads.get(run.thread_id) is None
+    assert await svc.storage.runs.get(run.run_id) is None
+    gate.release.set()
+    outcome = await _outcome(svc, run)
+    assert outcome.status == "success"
+    assert outcome.values == {"n": 2}
+    thread = await svc.threads.get(run.thread_id)
+    assert thread.status == "idle"
+    assert thread.values == {"n": 2}
+    assert thread.metadata["graph_id"] == "gate"
+    assert await _stored_status(svc, run) == "success"
+    state = await svc.threads.get_state(run.thread_id)
+    assert state["values"] == {"n": 2}
+    assert state["metadata"]["run_id"] == run.run_id
+    # The thread continues like any other.
+    gate.started.clear()
+    second = await svc.runs.create(run.thread_id, _kept(assistant_id="gate", input={}))
+    assert (await _outcome(svc, second)).values == {"n": 3}
+
+
+async def test_persist_at_end_keeps_an_interrupt_resumable(svc: Services) -> None:
+    first = await svc.runs.create(
+        None, _kept(assistant_id="approval", input=_human("buy milk")), persist_at_end=True
+    )
+    paused = await _outcome(svc, first)
+    assert len(paused.interrupts) == 1
+    thread = await svc.threads.get(first.thread_id)
+    assert thread.status == "interrupted"
+    assert [i["id"] for items in thread.interrupts.values() for i in items] == [
+        paused.interrupts[0]["id"]
+    ]
+    second = await svc.runs.create(
+        first.thread_id,
+        RunRequest(assistant_id="approval", command={"resume": {"approved": True}}),
+    )
+    resumed = await _outcome(svc, second)
+    assert _contents(resumed.values)[0] == "buy milk"
+    assert _contents(resumed.values)[-1] == "Approved."
+    assert (await svc.threads.get(first.thread_id)).status == "idle"
+
+
+async def test_persist_at_end_records_a_cancelled_or_failed_run(svc: Services) -> None:
+    countdown = _kept(
+        assistant_id="countdown", input={"n": 1000, "delay": 0.02}, stream_mode=["custom"]
+    )
+    run = await svc.runs.create(None, countdown, persist_at_end=True)
+    await _first(svc, run, "custom")
+    await svc.runs.cancel(run.thread_id, run.run_id, wait=True)
+    assert await _stored_status(svc, run) == "interrupted"
+    assert await _thread_status(svc, run.thread_id) == "interrupted"
+
+    failed = await svc.runs.create(
+        None, _kept(assistant_id="boom", input=_human("x")), persist_at_end=True
+    )
+    assert (await _outcome(svc, failed)).status == "error"
+    assert await _stored_status(svc, failed) == "error"
+    thread = await svc.threads.get(failed.thread_id)
+    assert thread.status == "error"
+    assert thread.error is not None and thread.error["error"] == "ValueError"
+
+
+async def test_persist_at_end_only_applies_to_new_kept_threads(svc: Services) -> None:
+    deleted = await svc.runs.create(
+        None, RunRequest(assistant_id="echo", input=_human("once")), persist_at_end=True
+    )
+    assert (await _outcome(svc, deleted)).status == "success"
+    assert await svc.storage.threads.get(deleted.thread_id) is None
+    thread_id = await _thread(svc)
+    existing = await svc.runs.create(
+        thread_id, _kept(assistant_id="echo", input=_human("here")), persist_at_end=True
+    )
+    # An existing thread's run is written when it is created, as always.
+    assert await _stored_status(svc, existing) is not None
+    assert (await _outcome(svc, existing)).status == "success"
+
+
 # -- interrupts --------------------------------------------------------------------------------
 
 
