@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -185,6 +187,14 @@ class InteropSqliteSaver(SqliteSaver):
     """SqliteSaver plus the thread operations LangGraph's base saver leaves unimplemented for
     SQLite (delete_for_runs, copy_thread, prune). Runs on the database thread only."""
 
+    # While True, `put`/`put_writes` leave the commit to the caller (`import_checkpoints`).
+    _deferred_commit = False
+
+    @contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        with super().cursor(transaction=transaction and not self._deferred_commit) as cur:
+            yield cur
+
     def delete_for_runs(self, run_ids: Sequence[str], thread_id: str | None = None) -> None:
         """Delete the checkpoints (and their writes) the runs made, on `thread_id` only when
         given: a copied thread keeps the run ids in its checkpoints' metadata."""
@@ -226,7 +236,15 @@ class InteropSqliteSaver(SqliteSaver):
             )
 
     def import_checkpoints(self, checkpoints: Sequence[CheckpointTuple]) -> None:
-        """Store checkpoints (and their pending writes) read from another saver."""
+        """Store checkpoints (and their pending writes) read from another saver, in the
+        caller's transaction (nothing is committed here)."""
+        self._deferred_commit = True
+        try:
+            self._import(checkpoints)
+        finally:
+            self._deferred_commit = False
+
+    def _import(self, checkpoints: Sequence[CheckpointTuple]) -> None:
         for item in checkpoints:
             configurable = item.config["configurable"]
             parent = item.parent_config or {
@@ -989,12 +1007,31 @@ class SqliteRuns(_Tables):
         return [_run(r) for r in rows]
 
 
+@dataclass(slots=True)
+class _Adoption:
+    thread: Thread
+    run: Run
+    checkpoints: list[CheckpointTuple]
+    done: asyncio.Future[None]
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
 class SqliteStorage:
     """The core's Storage protocol on one SQLite database file."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._db: DbThread | None = None
+        self._adoptions: list[_Adoption] = []
+        self._adopter: asyncio.Task[None] | None = None
 
     async def setup(self) -> None:
         if self._db is not None:
@@ -1011,18 +1048,51 @@ class SqliteStorage:
         self._sync = sync
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
-        """Write a thread that lived in memory until its first run ended: its checkpoints,
-        then its row and the run's in one transaction (one hop to the database thread)."""
-        assert self._db is not None
-        await self._db.run(self._adopt, thread, run, list(checkpoints))
+        """Write a thread that lived in memory until its first run ended: its checkpoints, its
+        row and the run's, in one transaction.
 
-    def _adopt(self, thread: Thread, run: Run, checkpoints: list[CheckpointTuple]) -> None:
-        # The checkpoints go first: a stop in between leaves rows nobody can reach, never a
-        # thread without its state.
-        self._sync.import_checkpoints(checkpoints)
-        self.runs._transaction([_thread_insert(thread), _run_insert(run)])
+        Adoptions that arrive while one is being written are written together, in one
+        transaction and one hop to the database thread (group commit): each returns once its
+        own is committed, so a caller never answers before the thread is stored."""
+        done = asyncio.get_running_loop().create_future()
+        self._adoptions.append(_Adoption(thread, run, list(checkpoints), done))
+        if self._adopter is None or self._adopter.done():
+            self._adopter = asyncio.create_task(self._adopt_pending(), name="interop-adopt")
+        await done
+
+    async def _adopt_pending(self) -> None:
+        assert self._db is not None
+        while self._adoptions:
+            batch, self._adoptions = self._adoptions, []
+            try:
+                await self._db.run(self._adopt, batch)
+            except Exception:  # noqa: BLE001 - one bad item must not fail the others
+                for item in batch:
+                    try:
+                        await self._db.run(self._adopt, [item])
+                    except Exception as exc:  # noqa: BLE001 - handed to its caller
+                        _settle(item.done, exc)
+                    else:
+                        _settle(item.done, None)
+            else:
+                for item in batch:
+                    _settle(item.done, None)
+
+    def _adopt(self, batch: list[_Adoption]) -> None:
+        statements: list[Statement] = []
+        try:
+            for item in batch:
+                self._sync.import_checkpoints(item.checkpoints)
+                statements += [_thread_insert(item.thread), _run_insert(item.run)]
+        except BaseException:
+            self.runs._conn.rollback()
+            raise
+        self.runs._transaction(statements)
 
     async def close(self) -> None:
+        if self._adopter is not None:
+            # Adoptions already handed over are written before the database closes.
+            await asyncio.gather(self._adopter, return_exceptions=True)
         if self._db is not None:
             await self._db.close()
             self._db = None
