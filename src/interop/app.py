@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from interop import heap
 from interop.a2a import routes as a2a
 from interop.core.assistants import AssistantService
 from interop.core.events import InProcessBroker
@@ -104,6 +105,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )
         await runs.start()
+        heap.settle("startup")
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
             log.info("%s", line)

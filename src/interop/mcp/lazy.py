@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from interop import heap
 from interop.core.assistants import AssistantService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
@@ -66,6 +67,7 @@ class LazyMcpDoor:
 
             self._task = asyncio.create_task(serve(), name="interop-mcp")
             self._door = await ready
+            heap.settle("the MCP door started")
             log.info("MCP door started")
             return self._door
 
