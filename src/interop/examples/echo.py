@@ -46,6 +46,16 @@ class EchoChatModel(BaseChatModel):
         text = last_user_text(messages)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # Async like a real model client: without it LangChain runs `_generate` on a thread.
+        return self._generate(messages, stop, **kwargs)
+
     def _stream(
         self,
         messages: list[BaseMessage],
