@@ -442,3 +442,99 @@ async def _reconnection(state: State) -> dict[str, Any]:
 
 
 test_reconnection = agent(_reconnection, description="Tests SSE polling (SEP-1699)")
+
+# -- tasks extension (io.modelcontextprotocol/tasks, 2026-07-28) ----------------------------------
+#
+# The suite's `tasks-*` scenarios name these tools. Whether a call becomes a task is interop's
+# policy, set per tool in interop.json's `mcp.tools` (`taskSupport`, `taskAfterMs`): a call
+# whose run outlasts `taskAfterMs` is handed over as a task.
+
+
+class GreetState(State, total=False):
+    name: str
+
+
+class ComputeState(State, total=False):
+    seconds: float
+    label: str
+
+
+class FileState(State, total=False):
+    filename: str
+
+
+_CONFIRM_DELETE = {
+    "type": "object",
+    "properties": {"confirm": {"type": "boolean"}},
+    "required": ["confirm"],
+}
+
+
+async def _greet(state: GreetState) -> dict[str, Any]:
+    return reply(f"Hello, {state.get('name', 'World')}!")
+
+
+async def _slow_compute(state: ComputeState) -> dict[str, Any]:
+    seconds = float(state.get("seconds", 1))
+    await asyncio.sleep(seconds)
+    return reply(f"Computed {state.get('label', 'result')} in {seconds:g} s.")
+
+
+async def _failing_job(state: State) -> dict[str, Any]:
+    await asyncio.sleep(1)
+    raise RuntimeError("The job failed (a tool execution error)")
+
+
+async def _protocol_error_job(state: State) -> dict[str, Any]:
+    # Asked natively for the client's roots, which the suite's clients do not declare: the call
+    # would answer JSON-RPC -32021, so the task fails with that error.
+    ask("roots/list", {}, key="roots")
+    return reply("unreachable")
+
+
+async def _confirm_delete(state: FileState) -> dict[str, Any]:
+    filename = state.get("filename", "the file")
+    result = elicit(f"Delete {filename}?", _CONFIRM_DELETE, key="confirm_delete")
+    content = result.get("content") if isinstance(result, dict) else None
+    confirmed = isinstance(content, dict) and content.get("confirm") is True
+    return reply(f"Deleted {filename}." if confirmed else f"Kept {filename}.")
+
+
+async def _multi_input(state: State) -> dict[str, Any]:
+    answers = interrupt(
+        {
+            "inputRequests": {
+                "first_name": {
+                    "method": "elicitation/create",
+                    "params": {"message": "First name?", "requestedSchema": NAME_SCHEMA},
+                },
+                "second_name": {
+                    "method": "elicitation/create",
+                    "params": {"message": "Second name?", "requestedSchema": NAME_SCHEMA},
+                },
+            }
+        }
+    )
+    return reply(f"Received {len(answers)} answers.")
+
+
+async def _tool_with_task(state: State) -> dict[str, Any]:
+    # Asked at once (a plain input_required round trip), then slow enough to become a task.
+    result = elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    content = result.get("content") if isinstance(result, dict) else None
+    name = content.get("name", "stranger") if isinstance(content, dict) else "stranger"
+    await asyncio.sleep(1.5)
+    return reply(f"Hello, {name}!")
+
+
+greet = agent(_greet, GreetState, "Greets by name (never a task)")
+slow_compute = agent(_slow_compute, ComputeState, "Sleeps `seconds`, then answers")
+failing_job = agent(_failing_job, description="Fails after a second (needs the tasks extension)")
+protocol_error_job = agent(
+    _protocol_error_job, description="Asks for the client's roots (needs the tasks extension)"
+)
+confirm_delete = agent(_confirm_delete, FileState, "Asks to confirm a deletion")
+multi_input = agent(_multi_input, description="Asks two questions at once")
+test_tool_with_task = agent(
+    _tool_with_task, description="Asks a name, then works long enough to become a task"
+)

@@ -30,6 +30,7 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 HEADER_MISMATCH = -32020
+MISSING_CAPABILITY = -32021
 UNSUPPORTED_VERSION = -32022
 
 _ids = itertools.count(1)
@@ -244,7 +245,9 @@ class Modern(_Base):
 
     def headers(self, method: str, params: dict[str, Any] | None) -> dict[str, str]:
         headers = base_headers(**{"mcp-protocol-version": MODERN, "mcp-method": method})
-        name = (params or {}).get("name") or (params or {}).get("uri")
+        # tools/call and prompts/get: `name`; resources/read: `uri`; tasks/*: `taskId`.
+        params = params or {}
+        name = params.get("name") or params.get("uri") or params.get("taskId")
         if isinstance(name, str) and name.isascii():
             headers["mcp-name"] = name
         return headers

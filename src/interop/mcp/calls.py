@@ -182,6 +182,27 @@ class ToolCalls:
         except InteropError as exc:
             raise rpc_error(exc) from exc
 
+    def final_result(
+        self, entry: ToolEntry, run: Run, outcome: RunOutcome, capabilities: Any
+    ) -> dict[str, Any]:
+        """What a 2026 call answers for `run`, ended with `outcome`, when the client has nothing
+        (more) to answer (a 2026 task's final result): the agent's result or failure; for a run
+        left waiting on interrupts, the result saying so. Raises MCPError (-32021) where the
+        call would: the agent asked natively only for what `capabilities` cannot answer."""
+        meta: dict[str, Any] = {
+            META_THREAD: run.thread_id,
+            "thread_id": run.thread_id,
+            META_RUN: run.run_id,
+            "run_id": run.run_id,
+        }
+        if outcome.status != "success" or not outcome.interrupts:
+            return self._final(entry, outcome, meta)
+        plan = hitl.plan_for(outcome.interrupts)
+        native = plan.asks and all(a.native for a in plan.asks)
+        if native and not hitl.askable(plan, capabilities).asks:
+            raise _missing_capability(plan)
+        return self._waiting_result(plan, outcome, meta)
+
     async def _begin(
         self,
         ctx: ServerRequestContext[Any, Any],
@@ -194,7 +215,9 @@ class ToolCalls:
         run: Run | None = None
         outcome: RunOutcome
         if start.request is not None:
-            run = await self.runs.create(thread_id, start.request)
+            # A new thread's id first appears in this call's result: nobody else can reach it
+            # before the run ends, so it is written once, at the end (see RunService.create).
+            run = await self.runs.create(thread_id, start.request, persist_at_end=True)
             thread_id = run.thread_id
             outcome = await self._follow(run, reporter)
         else:

@@ -4,8 +4,14 @@ Each session gets its own view (`SessionEvents`): all its streams share one brok
 named after the session (one channel per request would leave the broker a channel per call to
 scan and expire), each event is tagged with its stream's key, and an event id names that
 stream, so a `Last-Event-ID` replays only that stream, whatever request ids other sessions use.
-The broker bounds and expires what it keeps; a reconnect after that replays nothing and the
-client starts over.
+Stream keys are keyed by the session too: a cursor from another session names no stream here.
+The broker bounds and expires what it keeps.
+
+A cursor this session cannot resume (unknown, malformed, another session's, or expired with the
+broker channel) is refused with 400 (`answers.Transport`), as the TypeScript SDK does: the SDK's
+transport would answer 200 with an empty stream, and the official client, seeing a stream end
+without a response, reconnects with the same cursor again and again. A replay that delivers the
+stream's response ends the resumed stream (nothing more can follow on it).
 """
 
 from __future__ import annotations
@@ -13,8 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
-from mcp_types import JSONRPCMessage
+from mcp.server.streamable_http import (
+    EventCallback,
+    EventId,
+    EventMessage,
+    EventStore,
+    StreamId,
+)
+from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCResponse
 from pydantic import TypeAdapter, ValidationError
 
 from interop.core.events import EventBroker, parse_event_id
@@ -34,15 +46,26 @@ class SessionEvents(EventStore):
         self._broker = broker
         self._session = session_id
         self._channel = f"mcp:{session_id}"
+        self._salt = hashlib.blake2s(session_id.encode()).digest()
         self._streams: OrderedDict[str, StreamId] = OrderedDict()
 
     def _key(self, stream_id: StreamId) -> str:
-        key = hashlib.blake2s(stream_id.encode(), digest_size=8).hexdigest()
+        key = hashlib.blake2s(stream_id.encode(), digest_size=8, key=self._salt).hexdigest()
         self._streams[key] = stream_id
         self._streams.move_to_end(key)
         while len(self._streams) > _MAX_STREAMS:
             self._streams.popitem(last=False)
         return key
+
+    def can_replay(self, last_event_id: EventId) -> bool:
+        """True when `last_event_id` names one of this session's streams and the broker still
+        keeps the session's events."""
+        key, _, after = last_event_id.partition(".")
+        return (
+            key in self._streams
+            and parse_event_id(after) is not None
+            and self._broker.has_channel(self._channel)
+        )
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         key = self._key(stream_id)
@@ -57,15 +80,14 @@ class SessionEvents(EventStore):
     async def replay_events_after(
         self, last_event_id: EventId, send_callback: EventCallback
     ) -> StreamId | None:
-        key, _, after = last_event_id.partition(".")
-        stream_id = self._streams.get(key)
-        if (
-            stream_id is None
-            or parse_event_id(after) is None
-            or not self._broker.has_channel(self._channel)
-        ):
+        """Send the stream's events after `last_event_id`; the stream to go on with, or None
+        when there is nothing to go on with (an unknown cursor, or the response was sent)."""
+        if not self.can_replay(last_event_id):
             return None
+        key, _, after = last_event_id.partition(".")
+        stream_id = self._streams[key]
         wanted = f"{_EVENT}:{key}"
+        answered = False
         try:
             # idle_timeout=0: read what is kept now, do not wait for more.
             async for item in self._broker.subscribe(self._channel, after, idle_timeout=0):
@@ -76,6 +98,7 @@ class SessionEvents(EventStore):
                 except ValidationError:
                     continue
                 await send_callback(EventMessage(message, f"{key}.{item.id}"))
+                answered = answered or isinstance(message, JSONRPCResponse | JSONRPCError)
         except TimeoutError:
             pass
-        return stream_id
+        return None if answered else stream_id

@@ -6,7 +6,8 @@
                  "description": "...", "read": "./extras.py:static_text"}],
   "resource_templates": [{"uriTemplate": "test://template/{id}/data", "name": "...",
                           "mimeType": "application/json", "read": "./extras.py:template"}],
-  "tools": {"my_graph": {"description": "...", "inputSchema": {...}}},
+  "tools": {"my_graph": {"description": "...", "inputSchema": {...},
+                         "taskSupport": "optional", "taskAfterMs": 1000}},
   "prompts": [{"name": "greeting", "description": "...",
                "arguments": [{"name": "who", "required": true}], "get": "./extras.py:greeting"}]
 }
@@ -17,6 +18,8 @@ or a list of MCP resource-contents objects. `get` callables take `(arguments, re
 return a list of MCP prompt messages, or a whole MCP result object (a `GetPromptResult` or an
 `input_required` result). `request` carries `input_responses`, `request_state` and
 `client_capabilities`. Callables may be sync or async. Paths are relative to the config file.
+A tool's `taskSupport` and `taskAfterMs` are its policy for the 2026-07-28 tasks extension (see
+`task_extension`), not definition fields.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class Extras:
     template_readers: list[Callable[..., Any]] = field(default_factory=list)
     getters: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # Per graph id: tool definition fields that replace the derived ones (description, title,
-    # inputSchema, outputSchema).
+    # inputSchema, outputSchema), and the tool's task policy (taskSupport, taskAfterMs).
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def find_resource(self, uri: str) -> tuple[Callable[..., Any], dict[str, str]] | None:

@@ -18,6 +18,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+from uuid import uuid4
 
 from mcp.server import Server
 from mcp.server.caching import CacheHint
@@ -60,11 +61,14 @@ from interop.core.models import Run, RunOutcome
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import extras as x
+from interop.mcp.answers import Transport, quiet_request
 from interop.mcp.calls import CallSettings, ToolCalls
 from interop.mcp.errors import RESOURCE_NOT_FOUND, invalid_params, rpc_error
 from interop.mcp.events import SessionEvents
 from interop.mcp.reporting import SessionLevels, session_id_of
 from interop.mcp.resources import THREAD_TEMPLATE, thread_id_of, thread_uri
+from interop.mcp.task_extension import EXTENSION as TASKS_EXTENSION
+from interop.mcp.task_extension import TaskExtension
 from interop.mcp.tasks import TaskHandlers
 from interop.mcp.tools import ToolCatalogue
 
@@ -100,6 +104,10 @@ class _Server(Server[Any]):
             capabilities.tasks = ServerTasksCapability.model_validate(
                 {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
             )
+            # The tasks extension is a 2026-07-28 extension; these eras have the utility above.
+            extensions = dict(capabilities.extensions or {})
+            extensions.pop(TASKS_EXTENSION, None)
+            capabilities.extensions = extensions or None
         return capabilities
 
 
@@ -111,9 +119,22 @@ class _SessionManager(StreamableHTTPSessionManager):
         self._broker = broker
 
     def _admit_session(self, requestor: Any) -> StreamableHTTPServerTransport | None:
-        transport = super()._admit_session(requestor)
-        if transport is not None and transport.mcp_session_id is not None:
-            transport._event_store = SessionEvents(self._broker, transport.mcp_session_id)
+        # The SDK's own admission, with our transport class (see `answers`) and event store.
+        if self.max_sessions is not None and len(self._server_instances) >= self.max_sessions:
+            return None
+        session_id = uuid4().hex
+        transport = Transport(
+            mcp_session_id=session_id,
+            is_json_response_enabled=self.json_response,
+            event_store=SessionEvents(self._broker, session_id),
+            security_settings=self.security_settings,
+            retry_interval=self.retry_interval,
+            idle_timeout=self.session_idle_timeout,
+        )
+        if requestor is not None:
+            self._session_owners[session_id] = requestor
+        self._server_instances[session_id] = transport
+        log.debug("MCP session %s opened", session_id)
         return transport
 
 
@@ -145,10 +166,13 @@ class McpDoor:
             CallSettings(run_timeout=run_timeout, ask_timeout=run_timeout),
         )
         self.tasks = TaskHandlers(self.calls, self.catalogue)
+        self.task_extension = TaskExtension(self.calls, self.catalogue, extras.tools)
         self.bus = InMemorySubscriptionBus()
         self.listen = ListenHandler(self.bus)
         # Live 2025-era sessions (for list_changed) and their resource subscriptions.
         self._sessions: OrderedDict[str, ServerSession] = OrderedDict()
+        # tools/list wire results per protocol version, with the listing they were made from.
+        self._listings: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
         self._subscriptions: dict[str, set[str]] = {}
         self._announcements: set[asyncio.Task[None]] = set()
         self.server = self._build_server()
@@ -185,6 +209,7 @@ class McpDoor:
             log.warning("cannot build the MCP tool catalogue at start", exc_info=True)
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        receive = await quiet_request(scope, receive)
         await self.manager.handle_request(scope, receive, send)
 
     # -- the SDK server ----------------------------------------------------------------------
@@ -221,11 +246,12 @@ class McpDoor:
         for method, params_type, handler in handlers:
             server.add_request_handler(method, params_type, handler)
         server.add_request_handler("logging/setLevel", SetLevelRequestParams, self._set_level)
-        self.tasks.register(server)
+        self.task_extension.register(server, self.tasks)
         server.middleware.append(self._track_session)
         server.middleware.append(
             RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=SERVER_NAME)
         )
+        server.middleware.append(self._reuse_listing)
         return server
 
     async def _track_session(
@@ -239,6 +265,33 @@ class McpDoor:
                     dropped, _ = self._sessions.popitem(last=False)
                     self._subscriptions.pop(dropped, None)
         return await call_next(ctx)
+
+    async def _reuse_listing(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Answer tools/list with the wire result made for the same catalogue and version.
+
+        The SDK validates and re-serializes every tool schema of a tools/list result on each
+        request (a quarter of the request's cost here); the result only changes with the
+        catalogue, so the shaped result of the first request is handed out again. Requests with
+        arguments other than `_meta`, and 2025-era sessions not yet initialized, take the SDK's
+        full path (its parameter checks and initialization gate)."""
+        params = ctx.params
+        legacy = ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
+        if (
+            ctx.method != "tools/list"
+            or (legacy and ctx.session.client_params is None)
+            or (params is not None and not set(params) <= {"_meta"})
+        ):
+            return await call_next(ctx)
+        listing = await self.catalogue.listing()
+        cached = self._listings.get(ctx.protocol_version)
+        if cached is not None and cached[0] is listing:
+            return cached[1]
+        result = await call_next(ctx)
+        if isinstance(result, dict):
+            self._listings[ctx.protocol_version] = (listing, result)
+        return result
 
     # -- tools --------------------------------------------------------------------------------
 

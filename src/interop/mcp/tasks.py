@@ -5,6 +5,9 @@ is the run id). `tasks/get` is the run's status (`input_required` while the run 
 interrupt), `tasks/result` waits for the run and answers what the call would have answered
 (asking the run's questions through that request), `tasks/cancel` cancels the run, and
 `tasks/list` lists this process's tasks. Tasks are kept in memory for their ttl.
+
+These are the 2025 eras' methods: `task_extension` routes `tasks/*` by era (the 2026-07-28
+tasks extension is served there) and installs `intercept`, which leaves 2026 calls alone.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mcp.server import Server
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
@@ -28,6 +31,7 @@ from mcp_types import (
     PaginatedRequestParams,
     TaskMetadata,
 )
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from interop.core.errors import NotFound
@@ -54,7 +58,11 @@ class TaskRecord:
         return self.created_at.timestamp() + self.ttl_ms / 1000
 
 
-def _iso(stamp: datetime) -> str:
+Handler = Callable[[ServerRequestContext[Any, Any], Any], Awaitable[dict[str, Any]]]
+
+
+def iso_time(stamp: datetime) -> str:
+    """`stamp` as an ISO 8601 UTC timestamp (`...Z`)."""
     return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -64,20 +72,28 @@ class TaskHandlers:
         self.catalogue = catalogue
         self._tasks: OrderedDict[str, TaskRecord] = OrderedDict()
 
-    def register(self, server: Server[Any]) -> None:
-        server.add_request_handler("tasks/get", GetTaskRequestParams, self._get)
-        server.add_request_handler("tasks/result", GetTaskPayloadRequestParams, self._result)
-        server.add_request_handler("tasks/cancel", CancelTaskRequestParams, self._cancel)
-        server.add_request_handler("tasks/list", PaginatedRequestParams, self._list)
-        server.middleware.append(self._intercept)
+    def methods(self) -> dict[str, tuple[type[Any], Handler]]:
+        """The utility's request methods: name → (params model, handler)."""
+        return {
+            "tasks/get": (GetTaskRequestParams, self._get),
+            "tasks/result": (GetTaskPayloadRequestParams, self._result),
+            "tasks/cancel": (CancelTaskRequestParams, self._cancel),
+            "tasks/list": (PaginatedRequestParams, self._list),
+        }
 
-    async def _intercept(
+    async def intercept(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
         # A task-augmented tools/call answers with a CreateTaskResult, which the SDK's tools/call
-        # result shaping would refuse: it is answered here, before the handler chain.
+        # result shaping would refuse: it is answered here, before the handler chain. In
+        # 2026-07-28 a `task` param is a leftover of this era, ignored (the extension decides).
         params = ctx.params
-        if ctx.method != "tools/call" or not isinstance(params, dict) or params.get("task") is None:
+        if (
+            ctx.method != "tools/call"
+            or not isinstance(params, dict)
+            or params.get("task") is None
+            or ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+        ):
             return await call_next(ctx)
         try:
             typed = CallToolRequestParams.model_validate(params, by_name=False)
@@ -137,8 +153,8 @@ class TaskHandlers:
         task: dict[str, Any] = {
             "taskId": run.run_id,
             "status": status,
-            "createdAt": _iso(record.created_at),
-            "lastUpdatedAt": _iso(run.updated_at),
+            "createdAt": iso_time(record.created_at),
+            "lastUpdatedAt": iso_time(run.updated_at),
             "ttl": record.ttl_ms,
             "pollInterval": POLL_INTERVAL_MS,
         }

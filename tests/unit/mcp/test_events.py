@@ -40,8 +40,15 @@ async def test_streams_share_one_channel_and_replay_only_their_own() -> None:
     await store.store_event("1", _response(1))
     assert [name for name in broker._channels if name.startswith("mcp:")] == ["mcp:s1"]
     stream, replayed = await _replay(store, first)
-    assert stream == "1"
     assert replayed == [_note(10), _response(1)]
+    assert stream is None  # the response was replayed: the resumed stream ends with it
+
+
+async def test_replay_goes_on_with_a_stream_not_yet_answered() -> None:
+    store = SessionEvents(InProcessBroker(), "s")
+    first = await store.store_event("7", None)
+    await store.store_event("7", _note(1))
+    assert await _replay(store, first) == ("7", [_note(1)])
 
 
 async def test_sessions_do_not_see_each_other() -> None:
@@ -50,14 +57,31 @@ async def test_sessions_do_not_see_each_other() -> None:
     first = await one.store_event("1", None)
     await two.store_event("1", _response(1))
     assert await _replay(one, first) == ("1", [])
-    assert (await _replay(two, first))[1] == []
+    # The same request id in another session is another stream: the cursor names nothing there.
+    assert not two.can_replay(first)
+    assert await _replay(two, first) == (None, [])
 
 
 async def test_unknown_or_malformed_ids_replay_nothing() -> None:
     store = SessionEvents(InProcessBroker(), "s")
-    await store.store_event("1", _response(1))
-    assert await _replay(store, "nope.1-0") == (None, [])
-    assert await _replay(store, "garbage") == (None, [])
+    known = await store.store_event("1", _response(1))
+    assert store.can_replay(known)
+    key = known.partition(".")[0]
+    for cursor in ("nope.1-0", "garbage", f"{key}.x-1", key):
+        assert not store.can_replay(cursor)
+        assert await _replay(store, cursor) == (None, [])
+
+
+async def test_expired_events_cannot_be_replayed() -> None:
+    broker = InProcessBroker(retention=60.0)
+    store = SessionEvents(broker, "s")
+    cursor = await store.store_event("1", None)
+    assert store.can_replay(cursor)
+    broker._channels["mcp:s"].touched -= 120.0  # idle for longer than the retention
+    broker._expired_at = 0.0  # (a full expiry scan runs at most once a second)
+    broker.open("another")  # a new channel expires the idle ones
+    assert not store.can_replay(cursor)
+    assert await _replay(store, cursor) == (None, [])
 
 
 async def test_remembered_streams_are_bounded(monkeypatch: Any) -> None:
