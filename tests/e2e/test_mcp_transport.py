@@ -181,6 +181,82 @@ async def test_wrong_argument_types_are_invalid_params(http: httpx.AsyncClient) 
     assert _body(bad_params)["error"]["code"] == -32602
 
 
+async def test_session_answers_json_unless_the_request_can_send_first(
+    http: httpx.AsyncClient,
+) -> None:
+    session = await _initialize(http)
+    headers = _headers(**{"mcp-session-id": session, "mcp-protocol-version": LEGACY})
+    await http.post(
+        "/mcp", headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
+    )
+    for ident, method in enumerate(("tools/list", "ping", "resources/templates/list"), 20):
+        quiet = await http.post(
+            "/mcp", headers=headers, json={"jsonrpc": "2.0", "id": ident, "method": method}
+        )
+        assert quiet.status_code == 200
+        assert quiet.headers["content-type"] == "application/json"
+        assert quiet.headers["mcp-session-id"] == session
+        assert quiet.json()["id"] == ident and "result" in quiet.json()
+    # A call may send progress, logs or questions before its result: an SSE stream.
+    call = await http.post(
+        "/mcp",
+        headers=headers,
+        json={
+            "jsonrpc": "2.0",
+            "id": 30,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "streamed"}},
+        },
+    )
+    assert call.headers["content-type"].startswith("text/event-stream")
+    assert _body(call)["result"]["content"] == [{"type": "text", "text": "streamed"}]
+    # A body sent in pieces reaches the SDK whole.
+    pieces = [b'{"jsonrpc": "2.0", "id": 31, ', b'"method": "tools/list"}']
+
+    async def chunked() -> Any:
+        for piece in pieces:
+            yield piece
+
+    split = await http.post(
+        "/mcp",
+        headers={**headers, "content-length": str(sum(map(len, pieces)))},
+        content=chunked(),
+    )
+    assert split.json()["id"] == 31
+    assert {t["name"] for t in split.json()["result"]["tools"]} >= {"echo"}
+
+
+@pytest.mark.parametrize("version", [LEGACY, MODERN])
+async def test_tools_list_checks_its_params_every_time(
+    http: httpx.AsyncClient, version: str
+) -> None:
+    headers = _headers(**{"mcp-protocol-version": version, "mcp-method": "tools/list"})
+    meta: dict[str, Any] = {}
+    if version == LEGACY:
+        headers["mcp-session-id"] = await _initialize(http)
+    else:
+        meta = {"_meta": MODERN_META}
+    for ident in (1, 2):  # the second answer comes from the reused result
+        listed = await http.post(
+            "/mcp",
+            headers=headers,
+            json={"jsonrpc": "2.0", "id": ident, "method": "tools/list", "params": meta},
+        )
+        names = [t["name"] for t in _body(listed)["result"]["tools"]]
+        assert "echo" in names
+    wrong = await http.post(
+        "/mcp",
+        headers=headers,
+        json={
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/list",
+            "params": {**meta, "cursor": 5},
+        },
+    )
+    assert _body(wrong)["error"]["code"] == -32602
+
+
 async def test_oversized_body_is_413(http: httpx.AsyncClient) -> None:
     response = await http.post(
         "/mcp", headers=_headers(), content=b"{" + b" " * (11 * 1024 * 1024) + b"}"

@@ -50,6 +50,11 @@ QUIET_METHODS = frozenset(
 _json_answer: ContextVar[bool] = ContextVar("interop_mcp_json_answer", default=False)
 
 
+def json_answer() -> bool:
+    """True inside a request that `quiet_request` marked for a JSON answer."""
+    return _json_answer.get()
+
+
 class Transport(StreamableHTTPServerTransport):
     """The SDK transport, answering a quiet request with a JSON body (see the module)."""
 
@@ -57,7 +62,7 @@ class Transport(StreamableHTTPServerTransport):
 
     @property
     def is_json_response_enabled(self) -> bool:
-        return self._json_always or _json_answer.get()
+        return self._json_always or json_answer()
 
     @is_json_response_enabled.setter
     def is_json_response_enabled(self, value: bool) -> None:

@@ -863,3 +863,55 @@ async def test_setup_is_idempotent(storage: Storage) -> None:
     t = await _new_thread(storage)
     await storage.setup()
     assert await storage.threads.get(t.thread_id) is not None
+
+
+# -- adopting in-memory threads (group commit) -------------------------------------------------
+
+
+async def _memory_checkpoints(thread_id: str, text: str) -> list[Any]:
+    """The checkpoints an echo run leaves in an in-memory saver."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver()
+    graph = echo.graph.copy(update={"checkpointer": saver})
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    await graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config)
+    return [item async for item in saver.alist(config)]
+
+
+async def test_concurrent_adoptions_are_all_stored(storage: Storage) -> None:
+    threads = [_thread() for _ in range(12)]
+    runs = [_run(t.thread_id, status="success") for t in threads]
+    checkpoints = [await _memory_checkpoints(t.thread_id, f"m{i}") for i, t in enumerate(threads)]
+    await asyncio.gather(
+        *(storage.adopt(t, r, c) for t, r, c in zip(threads, runs, checkpoints, strict=True))
+    )
+    for i, (thread, run) in enumerate(zip(threads, runs, strict=True)):
+        assert await storage.threads.get(thread.thread_id) is not None
+        stored = await storage.runs.get(run.run_id)
+        assert stored is not None and stored.status == "success"
+        tip = await storage.checkpoints.saver.aget_tuple(
+            {"configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}}
+        )
+        assert tip is not None
+        assert tip.checkpoint["channel_values"]["messages"][-1].content == f"m{i}"
+
+
+async def test_one_bad_adoption_does_not_fail_the_others(storage: Storage) -> None:
+    existing = await _new_thread(storage)
+    taken = _run(existing.thread_id, status="success")
+    await storage.runs.create(taken, reject_if_inflight=False)
+    good = _thread()
+    good_run = _run(good.thread_id, status="success")
+    clash = _thread()
+    clash_run = _run(clash.thread_id, status="success", run_id=taken.run_id)  # duplicate id
+    results = await asyncio.gather(
+        storage.adopt(good, good_run, []),
+        storage.adopt(clash, clash_run, []),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert await storage.threads.get(good.thread_id) is not None
+    assert await storage.runs.get(good_run.run_id) is not None
+    assert await storage.threads.get(clash.thread_id) is None
