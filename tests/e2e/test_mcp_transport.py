@@ -30,7 +30,9 @@ def _body(response: httpx.Response) -> Any:
     return response.json()
 
 
-async def _initialize(http: httpx.AsyncClient, path: str = "/mcp") -> str:
+async def _initialize(
+    http: httpx.AsyncClient, path: str = "/mcp", capabilities: dict[str, Any] | None = None
+) -> str:
     response = await http.post(
         path,
         headers=_headers(),
@@ -40,7 +42,7 @@ async def _initialize(http: httpx.AsyncClient, path: str = "/mcp") -> str:
             "method": "initialize",
             "params": {
                 "protocolVersion": LEGACY,
-                "capabilities": {},
+                "capabilities": capabilities or {},
                 "clientInfo": {"name": "t", "version": "1"},
             },
         },
@@ -197,19 +199,31 @@ async def test_session_answers_json_unless_the_request_can_send_first(
         assert quiet.headers["content-type"] == "application/json"
         assert quiet.headers["mcp-session-id"] == session
         assert quiet.json()["id"] == ident and "result" in quiet.json()
-    # A call may send progress, logs or questions before its result: an SSE stream.
-    call = await http.post(
-        "/mcp",
-        headers=headers,
-        json={
-            "jsonrpc": "2.0",
-            "id": 30,
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "streamed"}},
-        },
+
+    # A call streams when it may send something first: progress, logs or questions.
+    def call(ident: int, **meta: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": "echo", "arguments": {"message": f"m{ident}"}}
+        if meta:
+            params["_meta"] = meta
+        return {"jsonrpc": "2.0", "id": ident, "method": "tools/call", "params": params}
+
+    plain = await http.post("/mcp", headers=headers, json=call(40))
+    assert plain.headers["content-type"] == "application/json"
+    assert plain.json()["result"]["content"] == [{"type": "text", "text": "m40"}]
+    progress = await http.post("/mcp", headers=headers, json=call(41, progressToken="p"))
+    assert progress.headers["content-type"].startswith("text/event-stream")
+    assert _body(progress)["result"]["content"] == [{"type": "text", "text": "m41"}]
+    level = {"jsonrpc": "2.0", "id": 42, "method": "logging/setLevel", "params": {"level": "info"}}
+    assert (await http.post("/mcp", headers=headers, json=level)).status_code == 200
+    logged = await http.post("/mcp", headers=headers, json=call(43))
+    assert logged.headers["content-type"].startswith("text/event-stream")
+    asking_session = await _initialize(http, capabilities={"elicitation": {}})
+    asking = _headers(**{"mcp-session-id": asking_session, "mcp-protocol-version": LEGACY})
+    await http.post(
+        "/mcp", headers=asking, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
     )
-    assert call.headers["content-type"].startswith("text/event-stream")
-    assert _body(call)["result"]["content"] == [{"type": "text", "text": "streamed"}]
+    asked = await http.post("/mcp", headers=asking, json=call(44))
+    assert asked.headers["content-type"].startswith("text/event-stream")
     # A body sent in pieces reaches the SDK whole.
     pieces = [b'{"jsonrpc": "2.0", "id": 31, ', b'"method": "tools/list"}']
 

@@ -6,7 +6,9 @@ carry progress, log messages and server requests before the response) or with on
 The SDK's transport makes that choice once per server (`json_response`); here it is made per
 request. A session's `tools/call` keeps its stream (progress, logging and elicitation go over
 it); requests whose handlers never send the client anything before their response — listings,
-`ping`, task polling — get a JSON body. That spares each of them an SSE response (its task
+`ping`, task polling, and a `tools/call` that cannot (no progress token, no log level set, a
+client without elicitation, sampling or roots: the door decides, see `McpDoor.quiet`) — get a
+JSON body. That spares each of them an SSE response (its task
 group, ping and disconnect watchers, a priming event in the event store): more than half of a
 session's `tools/list` cost.
 
@@ -19,6 +21,7 @@ not read ahead (the SDK answers it with a stream as before).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
@@ -85,10 +88,13 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return next((value for key, value in scope["headers"] if key == name), None)
 
 
-async def quiet_request(scope: Scope, receive: Receive) -> Receive:
-    """Mark a session's quiet request for a JSON answer; the `receive` to hand on (the body
-    replayed when it was read ahead)."""
-    if scope.get("method") != "POST" or _header(scope, b"mcp-session-id") is None:
+async def quiet_request(
+    scope: Scope, receive: Receive, quiet: Callable[[str, dict[str, Any]], bool]
+) -> Receive:
+    """Mark a session's quiet request (`quiet(session_id, message)`) for a JSON answer; the
+    `receive` to hand on (the body replayed when it was read ahead)."""
+    session = _header(scope, b"mcp-session-id")
+    if scope.get("method") != "POST" or session is None:
         return receive
     version = _header(scope, b"mcp-protocol-version")
     if version is None or version.decode("latin-1") not in HANDSHAKE_PROTOCOL_VERSIONS:
@@ -107,7 +113,8 @@ async def quiet_request(scope: Scope, receive: Receive) -> Receive:
         if not message.get("more_body", False) or size > PEEK_LIMIT:
             break
     whole = chunks[-1]["type"] == "http.request" and not chunks[-1].get("more_body", False)
-    if whole and _method(b"".join(m.get("body", b"") for m in chunks)) in QUIET_METHODS:
+    request = _request(b"".join(m.get("body", b"") for m in chunks)) if whole else None
+    if request is not None and quiet(session.decode("latin-1"), request):
         _json_answer.set(True)
 
     async def replay() -> Message:
@@ -118,9 +125,12 @@ async def quiet_request(scope: Scope, receive: Receive) -> Receive:
     return replay
 
 
-def _method(body: bytes) -> Any:
+def _request(body: bytes) -> dict[str, Any] | None:
+    """The JSON-RPC request in `body` (None: not one; the SDK answers what it is)."""
     try:
         message = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    return message.get("method") if isinstance(message, dict) and "id" in message else None
+    if isinstance(message, dict) and "id" in message and isinstance(message.get("method"), str):
+        return message
+    return None

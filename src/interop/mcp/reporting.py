@@ -8,7 +8,9 @@
   not is raised just above the previous one.
 
 Log levels: on 2026-07-28 the request's `_meta` log level opt-in decides (the SDK's rule); on
-the handshake eras the session's `logging/setLevel` does (everything until one is set).
+the handshake eras the session's `logging/setLevel` does. Either way log messages are sent only
+to a client that asked for them: a 2025-era session gets none until it sets a level, as a
+2026-07-28 request gets none without the opt-in.
 """
 
 from __future__ import annotations
@@ -45,10 +47,14 @@ class SessionLevels:
             self._levels.popitem(last=False)
 
     def allowed(self, session_id: str | None) -> frozenset[LoggingLevel]:
+        """The levels the session asked for (none until it sets one)."""
         level = self._levels.get(session_id) if session_id else None
         if level is None:
-            return frozenset(LEVELS)
+            return frozenset()
         return frozenset(LEVELS[LEVELS.index(level) :])
+
+    def is_set(self, session_id: str) -> bool:
+        return session_id in self._levels
 
 
 def session_id_of(ctx: ServerRequestContext[Any, Any]) -> str | None:

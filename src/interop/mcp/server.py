@@ -61,7 +61,7 @@ from interop.core.models import Run, RunOutcome
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import extras as x
-from interop.mcp.answers import Transport, quiet_request
+from interop.mcp.answers import QUIET_METHODS, Transport, quiet_request
 from interop.mcp.calls import CallSettings, ToolCalls
 from interop.mcp.errors import RESOURCE_NOT_FOUND, invalid_params, rpc_error
 from interop.mcp.events import SessionEvents
@@ -209,8 +209,28 @@ class McpDoor:
             log.warning("cannot build the MCP tool catalogue at start", exc_info=True)
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        receive = await quiet_request(scope, receive)
+        receive = await quiet_request(scope, receive, self.quiet)
         await self.manager.handle_request(scope, receive, send)
+
+    def quiet(self, session_id: str, message: dict[str, Any]) -> bool:
+        """True when a 2025-era request can send the client nothing before its response, so
+        it is answered with a JSON body (see `answers`)."""
+        method = message["method"]
+        if method in QUIET_METHODS:
+            return True
+        if method != "tools/call":
+            return False
+        params = message.get("params")
+        if not isinstance(params, dict):
+            return False
+        meta = params.get("_meta")
+        if isinstance(meta, dict) and meta.get("progressToken") is not None:
+            return False
+        session = self._sessions.get(session_id)
+        if session is None or self.levels.is_set(session_id):
+            return False
+        asks = session.client_capabilities
+        return asks is not None and not (asks.elicitation or asks.sampling or asks.roots)
 
     # -- the SDK server ----------------------------------------------------------------------
 

@@ -36,12 +36,17 @@ def _receiver(*chunks: bytes) -> Any:
     return receive
 
 
+def _quiet(session_id: str, message: dict[str, Any]) -> bool:
+    assert session_id == "s1"
+    return message["method"] in answers.QUIET_METHODS
+
+
 async def _run(scope: dict[str, Any], *chunks: bytes) -> tuple[bool, bytes]:
     """Whether the request is answered as JSON, and the body read through the new receive."""
     seen: dict[str, Any] = {}
 
     async def inside() -> None:
-        receive = await answers.quiet_request(scope, _receiver(*chunks))
+        receive = await answers.quiet_request(scope, _receiver(*chunks), _quiet)
         seen["json"] = answers.json_answer()
         body = b""
         while True:
