@@ -20,6 +20,7 @@ class McpMeasurements:
 
     call_legacy: LoadResult | None = None
     call_modern: LoadResult | None = None
+    call_streamed: LoadResult | None = None
     list_legacy: LoadResult | None = None
     list_modern: LoadResult | None = None
 
@@ -29,6 +30,7 @@ class McpMeasurements:
             for key, result in (
                 ("call_2025", self.call_legacy),
                 ("call_2026", self.call_modern),
+                ("call_2025_streamed", self.call_streamed),
                 ("list_2025", self.list_legacy),
                 ("list_2026", self.list_modern),
             )
@@ -36,7 +38,15 @@ class McpMeasurements:
 
     @property
     def measured(self) -> bool:
-        return any((self.call_legacy, self.call_modern, self.list_legacy, self.list_modern))
+        return any(
+            (
+                self.call_legacy,
+                self.call_modern,
+                self.call_streamed,
+                self.list_legacy,
+                self.list_modern,
+            )
+        )
 
 
 def build_mcp_figures(m: McpMeasurements, ceiling: Ceiling | None) -> list[Figure]:
@@ -45,6 +55,7 @@ def build_mcp_figures(m: McpMeasurements, ceiling: Ceiling | None) -> list[Figur
     for key, label, result, target in (
         ("mcp_call_2025_rps", "MCP tools/call echo, 2025 session", m.call_legacy, CALL_TARGET),
         ("mcp_call_2026_rps", "MCP tools/call echo, 2026 stateless", m.call_modern, CALL_TARGET),
+        ("mcp_call_2025_sse_rps", "MCP tools/call echo, 2025, SSE", m.call_streamed, None),
         ("mcp_list_2025_rps", "MCP tools/list, 2025 session", m.list_legacy, LIST_TARGET),
         ("mcp_list_2026_rps", "MCP tools/list, 2026 stateless", m.list_modern, LIST_TARGET),
     ):
@@ -62,6 +73,7 @@ def detail_lines(m: McpMeasurements) -> list[str]:
     for label, result in (
         ("mcp call 2025", m.call_legacy),
         ("mcp call 2026", m.call_modern),
+        ("mcp call 2025 SSE (progressToken)", m.call_streamed),
         ("mcp list 2025", m.list_legacy),
         ("mcp list 2026", m.list_modern),
     ):

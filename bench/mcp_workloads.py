@@ -83,6 +83,18 @@ def legacy_calls(session: str) -> tuple[Request, ...]:
     return _distinct_ids(session, "tools/call", _call_params())
 
 
+def legacy_streamed_calls(session: str) -> tuple[Request, ...]:
+    """tools/call echo in the session with a progress token: answered as an SSE stream (the
+    call may send progress first), where a call that can send nothing first gets JSON."""
+    headers = _legacy_headers(session)
+    requests = []
+    for ident in range(1, SESSION_IDS + 1):
+        params = {**_call_params(), "_meta": {"progressToken": ident}}
+        body = {"jsonrpc": "2.0", "id": ident, "method": "tools/call", "params": params}
+        requests.append(_post(body, headers))
+    return tuple(requests)
+
+
 def legacy_lists(session: str) -> tuple[Request, ...]:
     """tools/list in the 2025-11-25 session `session`, with distinct request ids."""
     return _distinct_ids(session, "tools/list", None)

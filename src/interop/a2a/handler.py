@@ -426,7 +426,17 @@ class A2AHandler:
             # has recorded no progress and is run again from its start on the next boot.
             durability="exit",
         )
-        run = await self.runs.create(thread_id, request)
+        # A blocking send on a new context names its task and context first in its answer:
+        # nobody can reach them before, so the run executes in memory and its context is
+        # written once, when it ends (see RunService.create). A stream, a push config or an
+        # immediate return hands the ids out while the run goes on: stored from the start.
+        private = (
+            thread_id is None
+            and not stream
+            and params.push_config is None
+            and not params.return_immediately
+        )
+        run = await self.runs.create(thread_id, request, persist_at_end=private)
         task_id = metadata.get(TASK_KEY) or run.run_id
         if params.push_config is not None:
             params.push_config.task_id = task_id
