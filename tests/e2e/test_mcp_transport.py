@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from .support import ServerProcess, parse_sse, running_server
+from .support import TIMEOUT, ServerProcess, parse_sse, running_server
 
 ACCEPT = "application/json, text/event-stream"
 MODERN = "2026-07-28"
@@ -298,3 +299,34 @@ async def test_auth_required_with_resource_metadata(auth_server: ServerProcess) 
         assert metadata.json()["resource"] == auth_server.url + "/mcp"
         http.headers["authorization"] = "Bearer s3cret"
         assert await _initialize(http)
+
+
+async def test_json_answered_call_can_be_cancelled(http: httpx.AsyncClient) -> None:
+    session = await _initialize(http)
+    headers = _headers(**{"mcp-session-id": session, "mcp-protocol-version": LEGACY})
+    await http.post(
+        "/mcp", headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
+    )
+    await http.post("/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    call = asyncio.create_task(
+        http.post(
+            "/mcp",
+            headers=headers,
+            json={
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "tools/call",
+                "params": {"name": "countdown", "arguments": {"n": 2000, "delay": 0.05}},
+            },
+        )
+    )
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}}
+    async with asyncio.timeout(TIMEOUT):
+        # The notification may overtake the call on its own connection: repeat it until the
+        # call answers (a cancel for a request not yet known is ignored).
+        while not call.done():
+            assert (await http.post("/mcp", headers=headers, json=cancel)).status_code == 202
+            await asyncio.wait({call}, timeout=0.2)
+    answer = call.result()
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["error"]["code"] == -32800
