@@ -319,3 +319,30 @@ async def start_long_run(
 
 def message_texts(values: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(m["type"], m["content"]) for m in (values or {}).get("messages", [])]
+
+
+MCP_ACCEPT = "application/json, text/event-stream"
+
+
+async def mcp_initialize(
+    http: httpx.AsyncClient,
+    *,
+    version: str = "2025-11-25",
+    capabilities: dict[str, Any] | None = None,
+    path: str = "/mcp",
+) -> httpx.Response:
+    """POST an MCP `initialize` (a new 2025-era session); the raw response."""
+    return await http.post(
+        path,
+        headers={"content-type": "application/json", "accept": MCP_ACCEPT},
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": version,
+                "capabilities": capabilities or {},
+                "clientInfo": {"name": "interop-tests", "version": "1"},
+            },
+        },
+    )

@@ -48,6 +48,7 @@ from .support import (
     ServerProcess,
     eventually,
     iter_sse,
+    mcp_initialize,
     parse_sse,
     running_server,
     thread_status,
@@ -489,20 +490,7 @@ def _headers(**extra: str) -> dict[str, str]:
 
 async def _session(http: httpx.AsyncClient) -> dict[str, str]:
     """A new 2025-11-25 session: the headers of its later requests."""
-    response = await http.post(
-        "/mcp",
-        headers=_headers(),
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "resume-test", "version": "1"},
-            },
-        },
-    )
+    response = await mcp_initialize(http)
     assert response.status_code == 200
     headers = _headers(
         **{"mcp-session-id": response.headers["mcp-session-id"], "mcp-protocol-version": LEGACY}

@@ -20,7 +20,14 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 from mcp.client import Client
 
-from .support import TIMEOUT, ServerProcess, eventually, parse_sse, running_server
+from .support import (
+    TIMEOUT,
+    ServerProcess,
+    eventually,
+    mcp_initialize,
+    parse_sse,
+    running_server,
+)
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
@@ -193,20 +200,7 @@ async def test_discover_advertises_the_extension(modern: Modern) -> None:
 
 
 async def test_2025_sessions_are_not_offered_the_extension(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        "/mcp",
-        headers={"accept": ACCEPT},
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-    )
+    response = await mcp_initialize(http, version=LEGACY)
     capabilities = _message(response)["result"]["capabilities"]
     assert EXTENSION not in (capabilities.get("extensions") or {})
     assert "tools" in capabilities["tasks"]["requests"]

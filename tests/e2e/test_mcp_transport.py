@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import TIMEOUT, ServerProcess, parse_sse, running_server
+from .support import TIMEOUT, ServerProcess, mcp_initialize, parse_sse, running_server
 
 ACCEPT = "application/json, text/event-stream"
 MODERN = "2026-07-28"
@@ -34,20 +34,7 @@ def _body(response: httpx.Response) -> Any:
 async def _initialize(
     http: httpx.AsyncClient, path: str = "/mcp", capabilities: dict[str, Any] | None = None
 ) -> str:
-    response = await http.post(
-        path,
-        headers=_headers(),
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": capabilities or {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-    )
+    response = await mcp_initialize(http, capabilities=capabilities, path=path)
     assert response.status_code == 200
     assert _body(response)["result"]["protocolVersion"] == LEGACY
     return response.headers["mcp-session-id"]
