@@ -4,13 +4,12 @@ and a `Last-Event-ID` that cannot be resumed is refused.
 Streamable HTTP lets the server answer each POSTed request either with an SSE stream (which can
 carry progress, log messages and server requests before the response) or with one JSON body.
 The SDK's transport makes that choice once per server (`json_response`); here it is made per
-request. A session's `tools/call` keeps its stream (progress, logging and elicitation go over
-it); requests whose handlers never send the client anything before their response — listings,
-`ping`, task polling, and a `tools/call` that cannot (no progress token, no log level set, a
-client without elicitation, sampling or roots: the door decides, see `McpDoor.quiet`) — get a
-JSON body. That spares each of them an SSE response (its task
-group, ping and disconnect watchers, a priming event in the event store): more than half of a
-session's `tools/list` cost.
+request. A `tools/call` that may send progress, log messages or questions first keeps its
+stream; requests whose handlers send the client nothing before their response — listings,
+`ping`, task polling, and a `tools/call` without a progress token, in a session that set no log
+level, from a client without elicitation, sampling or roots (the door decides: `McpDoor.quiet`)
+— get a JSON body. That spares each of them an SSE response (its task group, ping and disconnect
+watchers, a priming event in the event store): more than half of a session's `tools/list` cost.
 
 The SDK reads the choice from the transport attribute `is_json_response_enabled`; the subclass
 below answers it from a context variable that `quiet_request` sets for the request's task only

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,18 @@ class Start:
 
     thread_id: str | None
     request: RunRequest | None
+
+
+def input_responses(responses: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A request's `inputResponses` as wire dicts (the SDK parses some into models)."""
+    if responses is None:
+        return None
+    return {
+        key: value.model_dump(by_alias=True, mode="json", exclude_none=True)
+        if isinstance(value, BaseModel)
+        else value
+        for key, value in responses.items()
+    }
 
 
 def graph_input(entry: ToolEntry, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -291,26 +304,30 @@ class ToolCalls:
         """Forward the run's events, wait for its end; cancel an `owned` run if the caller goes
         away."""
         if not owned:
-            async with asyncio.timeout(self.settings.run_timeout + _CLEANUP_SECONDS):
-                if reporter is not None and reporter.wants_events:
-                    async for event in self.runs.stream(run):
-                        await reporter.event(event)
-                return await self.runs.wait(run)
+            return await self._watch(run, reporter)
         try:
-            async with asyncio.timeout(self.settings.run_timeout + _CLEANUP_SECONDS):
-                if reporter is not None and reporter.wants_events:
-                    async for event in self.runs.stream(run):
-                        await reporter.event(event)
-                return await self.runs.wait(run)
+            return await self._watch(run, reporter)
         except BaseException:
             # Cancelled (client cancel or disconnect), timed out, or failed: never leave the run.
-            with (
-                anyio.CancelScope(shield=True),
-                anyio.move_on_after(_CLEANUP_SECONDS),
-                contextlib.suppress(InteropError),  # it may have ended meanwhile
-            ):
-                await self.runs.cancel(run.thread_id, run.run_id)
+            await self._abandon(run)
             raise
+
+    async def _watch(self, run: Run, reporter: Reporter | None) -> RunOutcome:
+        """Forward the run's events to `reporter` and wait for its end (bounded)."""
+        async with asyncio.timeout(self.settings.run_timeout + _CLEANUP_SECONDS):
+            if reporter is not None and reporter.wants_events:
+                async for event in self.runs.stream(run):
+                    await reporter.event(event)
+            return await self.runs.wait(run)
+
+    async def _abandon(self, run: Run) -> None:
+        """Cancel a run its caller left, shielded from the caller's own cancellation."""
+        with (
+            anyio.CancelScope(shield=True),
+            anyio.move_on_after(_CLEANUP_SECONDS),
+            contextlib.suppress(InteropError),  # it may have ended meanwhile
+        ):
+            await self.runs.cancel(run.thread_id, run.run_id)
 
     # -- asking the client (2025 eras) ---------------------------------------------------------
 

@@ -62,7 +62,7 @@ from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import extras as x
 from interop.mcp.answers import QUIET_METHODS, Transport, quiet_request
-from interop.mcp.calls import CallSettings, ToolCalls
+from interop.mcp.calls import CallSettings, ToolCalls, input_responses
 from interop.mcp.errors import RESOURCE_NOT_FOUND, invalid_params, rpc_error
 from interop.mcp.events import SessionEvents
 from interop.mcp.reporting import SessionLevels, session_id_of
@@ -327,14 +327,7 @@ class McpDoor:
         if entry is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {params.name}")
         arguments = params.arguments or {}
-        responses = None
-        if params.input_responses is not None:
-            responses = {
-                key: value.model_dump(by_alias=True, mode="json", exclude_none=True)
-                if hasattr(value, "model_dump")
-                else value
-                for key, value in params.input_responses.items()
-            }
+        responses = input_responses(params.input_responses)
         return await self.calls.call(
             ctx,
             entry,
@@ -409,14 +402,7 @@ class McpDoor:
         for argument in meta.get("arguments") or []:
             if argument.get("required") and argument.get("name") not in arguments:
                 raise invalid_params(f"Missing required argument: {argument.get('name')}")
-        responses = None
-        if params.input_responses is not None:
-            responses = {
-                key: value.model_dump(by_alias=True, mode="json", exclude_none=True)
-                if hasattr(value, "model_dump")
-                else value
-                for key, value in params.input_responses.items()
-            }
+        responses = input_responses(params.input_responses)
         capabilities = ctx.session.client_capabilities
         request = x.PromptRequest(
             input_responses=responses,

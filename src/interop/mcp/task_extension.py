@@ -41,14 +41,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import anyio
 from mcp.server import Server
 from mcp.server.context import HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -71,9 +69,9 @@ from interop.core.graphs import ConfigError
 from interop.core.ids import now
 from interop.core.models import Run, RunOutcome
 from interop.mcp import interrupts as hitl
-from interop.mcp.calls import ToolCalls
+from interop.mcp.calls import ToolCalls, input_responses
 from interop.mcp.reporting import Reporter
-from interop.mcp.tasks import DEFAULT_TTL_MS, POLL_INTERVAL_MS, TaskHandlers, iso_time
+from interop.mcp.tasks import DEFAULT_TTL_MS, POLL_INTERVAL_MS, TaskHandlers, expire, iso_time
 from interop.mcp.tools import RESUME_ARG, THREAD_ID_ARG, ToolCatalogue, ToolEntry
 
 EXTENSION = "io.modelcontextprotocol/tasks"
@@ -81,8 +79,6 @@ FORBIDDEN, OPTIONAL, REQUIRED = "forbidden", "optional", "required"
 SUPPORT_KEY = "taskSupport"
 AFTER_KEY = "taskAfterMs"
 DEFAULT_AFTER_MS = 1000
-_MAX_TASKS = 10_000
-_CLEANUP_SECONDS = 10.0
 _READ_SECONDS = 10.0  # reading a finished run's outcome, cancelling a run
 
 Handler = Callable[[ServerRequestContext[Any, Any], Any], Awaitable[HandlerResult]]
@@ -152,7 +148,7 @@ class _DetachingCalls(ToolCalls):
         bound = asyncio.timeout(self.after)
         try:
             async with bound:
-                return await super()._follow(run, reporter, owned=False)
+                return await self._watch(run, reporter)
         except TimeoutError:
             if bound.expired():
                 raise _Detached(run) from None
@@ -161,14 +157,6 @@ class _DetachingCalls(ToolCalls):
         except BaseException:
             await self._abandon(run)
             raise
-
-    async def _abandon(self, run: Run) -> None:
-        with (
-            anyio.CancelScope(shield=True),
-            anyio.move_on_after(_CLEANUP_SECONDS),
-            contextlib.suppress(InteropError),  # it may have ended meanwhile
-        ):
-            await self.runs.cancel(run.thread_id, run.run_id)
 
 
 @dataclass(slots=True)
@@ -207,17 +195,6 @@ def missing_extension() -> MCPError:
 
 def _unknown(task_id: str) -> MCPError:
     return MCPError(code=INVALID_PARAMS, message=f"Failed to retrieve task: {task_id} not found")
-
-
-def _responses(params: CallToolRequestParams) -> dict[str, Any] | None:
-    if params.input_responses is None:
-        return None
-    return {
-        key: value.model_dump(by_alias=True, mode="json", exclude_none=True)
-        if hasattr(value, "model_dump")
-        else value
-        for key, value in params.input_responses.items()
-    }
 
 
 class TaskExtension:
@@ -308,7 +285,7 @@ class TaskExtension:
                 entry,
                 params.arguments or {},
                 request_state=params.request_state,
-                input_responses=_responses(params),
+                input_responses=input_responses(params.input_responses),
             )
         except _Detached as detached:
             return self._create(ctx, entry, detached.run)
@@ -334,11 +311,7 @@ class TaskExtension:
     # -- the task store -------------------------------------------------------------------------
 
     def _expire(self) -> None:
-        stamp = time.time()
-        for task_id in [k for k, r in self._tasks.items() if r.expires < stamp]:
-            del self._tasks[task_id]
-        while len(self._tasks) >= _MAX_TASKS:
-            self._tasks.popitem(last=False)
+        expire(self._tasks)
 
     def _admit(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> _Task:
         """The task a `tasks/*` request names, after the checks every such request passes."""

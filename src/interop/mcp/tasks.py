@@ -61,6 +61,16 @@ class TaskRecord:
 Handler = Callable[[ServerRequestContext[Any, Any], Any], Awaitable[dict[str, Any]]]
 
 
+def expire(tasks: OrderedDict[str, Any]) -> None:
+    """Drop the tasks (records with `expires`, oldest first) past their ttl, and the oldest
+    beyond the store's bound, leaving room for one more."""
+    stamp = time.time()
+    for task_id in [k for k, r in tasks.items() if r.expires < stamp]:
+        del tasks[task_id]
+    while len(tasks) >= _MAX_TASKS:
+        tasks.popitem(last=False)
+
+
 def iso_time(stamp: datetime) -> str:
     """`stamp` as an ISO 8601 UTC timestamp (`...Z`)."""
     return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -123,11 +133,7 @@ class TaskHandlers:
         return {"task": await self._task(record)}
 
     def _expire(self) -> None:
-        now = time.time()
-        for task_id in [k for k, r in self._tasks.items() if r.expires < now]:
-            del self._tasks[task_id]
-        while len(self._tasks) >= _MAX_TASKS:
-            self._tasks.popitem(last=False)
+        expire(self._tasks)
 
     def _record(self, task_id: str) -> TaskRecord:
         self._expire()
