@@ -286,29 +286,11 @@ def encode_message(message: Message) -> dict[str, Any]:
 
 
 def encode_status(status: TaskStatus) -> dict[str, Any]:
-    body: dict[str, Any] = {"state": STATE_TO_WIRE[status.state]}
-    if status.message is not None:
-        body["message"] = encode_message(status.message)
-    if status.timestamp:
-        body["timestamp"] = status.timestamp
-    return body
+    return w.encode_status(status, STATE_TO_WIRE[status.state], encode_message)
 
 
 def encode_artifact(artifact: Artifact) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "artifactId": artifact.artifact_id,
-        "parts": [encode_part(p) for p in artifact.parts],
-    }
-    return {
-        **body,
-        **compact(
-            {
-                "name": artifact.name,
-                "description": artifact.description,
-                "metadata": artifact.metadata or None,
-            }
-        ),
-    }
+    return w.encode_artifact(artifact, encode_part)
 
 
 def encode_task(task: Task) -> dict[str, Any]:

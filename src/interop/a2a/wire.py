@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from interop.a2a.errors import InvalidParams
-from interop.a2a.model import Event
+from interop.a2a.model import Artifact, Event, Message, Part, TaskStatus
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -81,3 +81,35 @@ def b64encode(value: bytes) -> str:
 def compact(data: dict[str, Any]) -> dict[str, Any]:
     """`data` without the keys whose value is None."""
     return {k: v for k, v in data.items() if v is not None}
+
+
+def encode_status(
+    status: TaskStatus, state: str, encode_message: Callable[[Message], dict[str, Any]]
+) -> dict[str, Any]:
+    """A task status on the wire, its state already in the version's spelling."""
+    body: dict[str, Any] = {"state": state}
+    if status.message is not None:
+        body["message"] = encode_message(status.message)
+    if status.timestamp:
+        body["timestamp"] = status.timestamp
+    return body
+
+
+def encode_artifact(
+    artifact: Artifact, encode_part: Callable[[Part], dict[str, Any]]
+) -> dict[str, Any]:
+    """An artifact on the wire, its parts in the version's encoding."""
+    body: dict[str, Any] = {
+        "artifactId": artifact.artifact_id,
+        "parts": [encode_part(p) for p in artifact.parts],
+    }
+    return {
+        **body,
+        **compact(
+            {
+                "name": artifact.name,
+                "description": artifact.description,
+                "metadata": artifact.metadata or None,
+            }
+        ),
+    }
