@@ -236,23 +236,7 @@ def encode_part(part: Part) -> dict[str, Any]:
 
 
 def encode_message(message: Message) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "message",
-        "messageId": message.message_id,
-        "role": message.role,
-        "parts": [encode_part(p) for p in message.parts],
-    }
-    if message.context_id:
-        body["contextId"] = message.context_id
-    if message.task_id:
-        body["taskId"] = message.task_id
-    if message.metadata:
-        body["metadata"] = message.metadata
-    if message.extensions:
-        body["extensions"] = message.extensions
-    if message.reference_task_ids:
-        body["referenceTaskIds"] = message.reference_task_ids
-    return body
+    return w.encode_message(message, {"kind": "message", "role": message.role}, encode_part)
 
 
 def encode_status(status: TaskStatus) -> dict[str, Any]:

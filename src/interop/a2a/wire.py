@@ -83,6 +83,29 @@ def compact(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def encode_message(
+    message: Message, head: dict[str, Any], encode_part: Callable[[Part], dict[str, Any]]
+) -> dict[str, Any]:
+    """A message on the wire: the version's own fields (`head`: role, kind), its parts in the
+    version's encoding, and the optional fields both versions share."""
+    body: dict[str, Any] = {
+        **head,
+        "messageId": message.message_id,
+        "parts": [encode_part(p) for p in message.parts],
+    }
+    if message.context_id:
+        body["contextId"] = message.context_id
+    if message.task_id:
+        body["taskId"] = message.task_id
+    if message.metadata:
+        body["metadata"] = message.metadata
+    if message.extensions:
+        body["extensions"] = message.extensions
+    if message.reference_task_ids:
+        body["referenceTaskIds"] = message.reference_task_ids
+    return body
+
+
 def encode_status(
     status: TaskStatus, state: str, encode_message: Callable[[Message], dict[str, Any]]
 ) -> dict[str, Any]:
