@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.ceiling import Ceiling
 from harness.load import LoadResult
-from harness.report import Figure, Target, ratio
+from harness.report import Figure, Target, ratio, throughput
 from harness.sse import StreamTimings
 
 SEND_TARGET = Target(">=", 0.02, of_ceiling=True)
@@ -52,11 +52,7 @@ def build_a2a_figures(m: A2AMeasurements, ceiling: Ceiling | None) -> list[Figur
         ("a2a_card_rps", "A2A GET agent card", m.card, CARD_TARGET),
     ):
         if result is not None:
-            figures.append(
-                Figure(
-                    key, label, result.rps, "req/s", ratio(result.rps, ceil_rps), "share", target
-                )
-            )
+            figures.append(throughput(key, label, result.rps, ceil_rps, target))
     if m.stream is not None:
         summaries = m.stream.summary()
         round_trip = ceiling.round_trip if ceiling else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.ceiling import Ceiling
 from harness.load import LoadResult
-from harness.report import Figure, Target, ratio
+from harness.report import Figure, Target, throughput
 
 CALL_TARGET = Target(">=", 0.02, of_ceiling=True)
 LIST_TARGET = Target(">=", 0.10, of_ceiling=True)
@@ -60,11 +60,7 @@ def build_mcp_figures(m: McpMeasurements, ceiling: Ceiling | None) -> list[Figur
         ("mcp_list_2026_rps", "MCP tools/list, 2026 stateless", m.list_modern, LIST_TARGET),
     ):
         if result is not None:
-            figures.append(
-                Figure(
-                    key, label, result.rps, "req/s", ratio(result.rps, ceil_rps), "share", target
-                )
-            )
+            figures.append(throughput(key, label, result.rps, ceil_rps, target))
     return figures
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.ceiling import Ceiling
 from harness.load import LoadResult
-from harness.report import Figure, Target, ratio
+from harness.report import Figure, Target, ratio, throughput
 from harness.sse import StreamTimings
 
 STATELESS_TARGET = Target(">=", 0.03, of_ceiling=True)
@@ -54,8 +54,7 @@ class Measurements:
 def _throughput(
     key: str, label: str, result: LoadResult, ceiling: Ceiling | None, target: Target | None
 ) -> Figure:
-    ceil_rps = ceiling.load.rps if ceiling else None
-    return Figure(key, label, result.rps, "req/s", ratio(result.rps, ceil_rps), "share", target)
+    return throughput(key, label, result.rps, ceiling.load.rps if ceiling else None, target)
 
 
 def _stream_figures(stream: StreamTimings, ceiling: Ceiling | None) -> list[Figure]:

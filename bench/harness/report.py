@@ -63,6 +63,13 @@ def ratio(value: float | None, reference: float | None) -> float | None:
     return value / reference
 
 
+def throughput(
+    key: str, label: str, rps: float, ceiling_rps: float | None, target: Target | None = None
+) -> Figure:
+    """A requests/s figure, as a share of the ceiling's requests/s."""
+    return Figure(key, label, rps, "req/s", ratio(rps, ceiling_rps), "share", target)
+
+
 def _value_text(figure: Figure) -> str:
     if figure.value is None:
         return "n/a"
