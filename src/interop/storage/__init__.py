@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from interop.core.storage import Storage
 
 
 async def open_storage(url: str) -> Storage:
-    """Open the storage named by a database URL (`sqlite:///path`, `sqlite:///:memory:`).
+    """Open (and set up) the storage named by a database URL; its scheme picks the backend:
+    `sqlite:///path`, `sqlite:///:memory:`.
 
-    Raises ValueError for a URL of an unsupported kind."""
-    if url.startswith("sqlite://"):
-        from interop.storage.sqlite import SqliteStorage
+    Raises ValueError naming the supported schemes for a URL of any other kind."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    opener = _OPENERS.get(scheme)
+    if opener is None:
+        raise ValueError(
+            f"unsupported database URL {url!r}: the scheme must be one of"
+            f" {', '.join(sorted(_OPENERS))} (e.g. sqlite:///path)"
+        )
+    storage = opener(url)
+    await storage.setup()
+    return storage
 
-        storage = SqliteStorage(sqlite_path(url))
-        await storage.setup()
-        return storage
-    raise ValueError(f"unsupported database URL {url!r}: expected sqlite:///path")
+
+def _sqlite(url: str) -> Storage:
+    # Imported here: a process loads only the backend its URL names.
+    from interop.storage.sqlite import SqliteStorage
+
+    return SqliteStorage(sqlite_path(url))
+
+
+_OPENERS: dict[str, Callable[[str], Storage]] = {"sqlite": _sqlite}
 
 
 def sqlite_path(url: str) -> str:

@@ -46,6 +46,9 @@ async def test_open_storage_in_memory() -> None:
         await storage.close()
 
 
-async def test_open_storage_rejects_other_urls() -> None:
+@pytest.mark.parametrize(
+    "url", ["postgres://localhost/db", "mysql://h/db", "interop.sqlite", "", "://x"]
+)
+async def test_open_storage_rejects_other_urls(url: str) -> None:
     with pytest.raises(ValueError):
-        await open_storage("postgres://localhost/db")
+        await open_storage(url)
