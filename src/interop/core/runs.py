@@ -352,16 +352,4 @@ def event_in_modes(name: str, stream_modes: Sequence[str] | None) -> bool:
     return base in stream_modes
 
 
-def outcome_body(outcome: RunOutcome) -> Any:
-    """What /wait and /join answer: the final values, plus `__interrupt__` or `__error__`."""
-    if outcome.error is not None:
-        return {"__error__": outcome.error}
-    values = outcome.values
-    if outcome.interrupts:
-        base = dict(values) if isinstance(values, dict) else {}
-        base["__interrupt__"] = outcome.interrupts
-        return base
-    return values if values is not None else {}
-
-
-__all__ = ["Conflict", "RunService", "outcome_body"]
+__all__ = ["RunService"]

@@ -16,7 +16,7 @@ from interop.core.assistants import AssistantService
 from interop.core.events import FROM_NOW, FROM_START, parse_event_id
 from interop.core.ids import is_uuid
 from interop.core.models import Run, RunRequest
-from interop.core.runs import RunService, event_in_modes, outcome_body
+from interop.core.runs import RunService, event_in_modes
 from interop.core.threads import ThreadService
 from interop.rest import models as m
 from interop.rest import wire
@@ -659,7 +659,7 @@ async def _wait_response(
         raise
     if waiter in done:
         watcher.cancel()
-        return _ok(outcome_body(waiter.result()), headers=headers)
+        return _ok(wire.outcome(waiter.result()), headers=headers)
     if watcher in done:
         waiter.cancel()
         if cancel_on_disconnect and not run.done:
@@ -673,7 +673,7 @@ async def _wait_response(
                     {waiter, watcher}, timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED
                 )
                 if waiter in done:
-                    yield serde.dumps(outcome_body(waiter.result()))
+                    yield serde.dumps(wire.outcome(waiter.result()))
                     return
                 if watcher in done:
                     if cancel_on_disconnect and not run.done:
