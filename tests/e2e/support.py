@@ -45,6 +45,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_command(port: int, database: Path) -> list[str]:
+    """`interop serve` on loopback `port` with the SQLite file `database`."""
+    return [
+        sys.executable,
+        "-m",
+        "interop",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database",
+        f"sqlite:///{database}",
+    ]
+
+
 class ServerProcess:
     """One `interop serve` process on a SQLite file; can be stopped, killed and started again on
     the same database (each start takes a fresh free port: read `url` after a start)."""
@@ -83,19 +99,7 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
         env.update(self.env or {})
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "interop",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--database",
-                f"sqlite:///{self.database}",
-                *self.extra_args,
-            ],
+            [*serve_command(self.port, self.database), *self.extra_args],
             cwd=self.workdir,  # no interop.json/langgraph.json here: the bundled agents
             stdout=self._log,
             stderr=subprocess.STDOUT,

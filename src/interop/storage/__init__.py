@@ -41,3 +41,13 @@ def sqlite_path(url: str) -> str:
     if path.startswith("/"):
         path = path[1:]
     return path or ":memory:"
+
+
+def claim_database(url: str) -> None:
+    """Take the database's one-server lock for the life of this process, before anything opens
+    it (a SQLite file admits one server; other kinds need no lock). Raises DatabaseInUse
+    (`interop.storage.sqlite.lock`) when another process holds it."""
+    if url.partition("://")[0].lower() == "sqlite" and sqlite_path(url) != ":memory:":
+        from interop.storage.sqlite import lock
+
+        lock.acquire(sqlite_path(url))

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from langgraph.checkpoint.base import CheckpointTuple
 
 from interop.core.models import Run, Thread
+from interop.storage.sqlite import lock
 from interop.storage.sqlite.assistants import SqliteAssistants
 from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
 from interop.storage.sqlite.connection import DbThread, Statement
+from interop.storage.sqlite.lock import DatabaseInUse
 from interop.storage.sqlite.runs import SqliteRuns, run_insert
 from interop.storage.sqlite.threads import SqliteThreads, thread_insert
 
@@ -42,14 +44,25 @@ class SqliteStorage:
         self._db: DbThread | None = None
         self._adoptions: list[_Adoption] = []
         self._adopter: asyncio.Task[None] | None = None
+        self._lock: str | None = None
 
     async def setup(self) -> None:
+        """Lock the database file for this process (DatabaseInUse when another process holds
+        it: before anything, recovery included, can touch another server's runs), open it and
+        create the tables."""
         if self._db is not None:
             return
+        if self.path != ":memory:" and self._lock is None:
+            self._lock = lock.acquire(self.path)
         db = DbThread(self.path)
-        conn = await db.start()
-        sync = InteropSqliteSaver(conn)
-        await db.run(sync.setup)
+        try:
+            conn = await db.start()
+            sync = InteropSqliteSaver(conn)
+            await db.run(sync.setup)
+        except BaseException:
+            await db.close()
+            self._release()
+            raise
         self._db = db
         self.assistants = SqliteAssistants(db)
         self.threads = SqliteThreads(db)
@@ -106,6 +119,12 @@ class SqliteStorage:
         if self._db is not None:
             await self._db.close()
             self._db = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            lock.release(self._lock)
+            self._lock = None
 
 
-__all__ = ["SqliteStorage"]
+__all__ = ["DatabaseInUse", "SqliteStorage"]
