@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from interop.a2a import card as cards
@@ -320,12 +321,18 @@ class A2AHandler:
             with contextlib.suppress(NotFound):
                 await self.runs.cancel(run.thread_id, run.run_id, action="interrupt")
             await self._outcome(run)
+        canceled_at = t.timestamp(datetime.now(UTC))
         ref = await self._load(call, task_id)
         if ref.state != "canceled" and ref.state in TERMINAL_STATES:
             raise TaskNotCancelable(
                 f"Task '{task_id}' is {ref.state}.", metadata={"taskId": task_id}
             )
-        return await self._task(ref, None)
+        task = await self._task(ref, None)
+        # The status is the cancel's: a run record read back from the process's cache may still
+        # carry the time of its last update before the cancel.
+        if ref.state == "canceled" and (task.status.timestamp or "") < canceled_at:
+            task.status.timestamp = canceled_at
+        return task
 
     # -- push configs -------------------------------------------------------------------------
 
@@ -365,7 +372,7 @@ class A2AHandler:
             return
         ref = TaskRef(task_id, run, outcome, self._state(run, outcome))
         task = await self._task(ref, 0)
-        from interop.a2a import v03, v1
+        from interop.a2a.codecs import v03, v1
 
         def payload(config: PushConfig) -> Any:
             if config.version == "1.0":

@@ -26,8 +26,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interop.a2a import v03, v1
 from interop.a2a import wire as w
+from interop.a2a.codecs import v03, v1
 from interop.a2a.errors import (
     A2AError,
     ContentTypeNotSupported,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from interop.a2a import config as a2a_config
+from interop.a2a.card import COMPAT
 from interop.a2a.handler import A2AHandler
 from interop.a2a.jsonrpc import A2AEndpoint
 from interop.a2a.push import PushService, PushSettings
@@ -72,10 +73,16 @@ async def jsonrpc(request: Request) -> Response:
 
 
 def _card_version(request: Request, legacy: bool) -> str:
+    """Which card to serve: the one the `A2A-Version` header (or query) names; none named, the
+    merged card both versions read (a2a-sdk 0.3 clients send no header and need `url`; the 1.x
+    SDKs send `A2A-Version: 1.0` and get the strict 1.0 card). The older path is 0.3's own."""
     if legacy:
         return "0.3"
     value = request.headers.get("a2a-version") or request.query_params.get("A2A-Version") or ""
-    return "0.3" if value.strip().startswith("0.3") else "1.0"
+    value = value.strip()
+    if not value:
+        return COMPAT
+    return "0.3" if value.startswith("0.") else "1.0"
 
 
 async def _card(request: Request, path_id: str, legacy: bool) -> Response:
@@ -111,8 +118,10 @@ async def assistant_card(request: Request) -> Response:
 
 
 async def root_card(request: Request) -> Response:
+    """The default agent's card (or `?assistant_id=`'s), at the root and under `/a2a/`: a client
+    that resolves the card relative to `/a2a/{assistant_id}` (no trailing slash) lands there."""
     path_id = request.query_params.get("assistant_id") or _door(request).default_assistant
-    return await _card(request, path_id, request.url.path == LEGACY_CARD)
+    return await _card(request, path_id, request.url.path.endswith(LEGACY_CARD))
 
 
 def routes() -> list[Route]:
@@ -123,6 +132,8 @@ def routes() -> list[Route]:
         Route("/a2a/{assistant_id}" + LEGACY_CARD, assistant_card, methods=["GET"]),
         Route(CARD, root_card, methods=["GET"]),
         Route(LEGACY_CARD, root_card, methods=["GET"]),
+        Route("/a2a" + CARD, root_card, methods=["GET"]),
+        Route("/a2a" + LEGACY_CARD, root_card, methods=["GET"]),
     ]
 
 
