@@ -94,6 +94,7 @@ def card_v1(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
         "description": _description(info),
         "supportedInterfaces": [
             {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+            {"url": info.url, "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"},
             {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
         ],
         "version": __version__,

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from interop.a2a import config as a2a_config
 from interop.a2a.card import COMPAT
 from interop.a2a.handler import A2AHandler
+from interop.a2a.http_binding import HttpJsonEndpoint
 from interop.a2a.jsonrpc import A2AEndpoint
 from interop.a2a.push import PushService, PushSettings
 from interop.core.assistants import AssistantService
@@ -29,6 +30,7 @@ LEGACY_CARD = "/.well-known/agent.json"
 class A2AFrontDoor:
     handler: A2AHandler
     endpoint: A2AEndpoint
+    http: HttpJsonEndpoint
     default_assistant: str
     _cards: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
 
@@ -59,7 +61,7 @@ def start(
         public_url=settings.public_url,
     )
     default = config.default_assistant or next(iter(graphs), "")
-    door = A2AFrontDoor(handler, endpoint, default)
+    door = A2AFrontDoor(handler, endpoint, HttpJsonEndpoint(endpoint), default)
     assistants.add_listener(door.forget_cards)
     return door
 
@@ -70,6 +72,10 @@ def _door(request: Request) -> A2AFrontDoor:
 
 async def jsonrpc(request: Request) -> Response:
     return await _door(request).endpoint(request)
+
+
+async def http_json(request: Request) -> Response:
+    return await _door(request).http(request)
 
 
 def _card_version(request: Request, legacy: bool) -> str:
@@ -134,6 +140,8 @@ def routes() -> list[Route]:
         Route(LEGACY_CARD, root_card, methods=["GET"]),
         Route("/a2a" + CARD, root_card, methods=["GET"]),
         Route("/a2a" + LEGACY_CARD, root_card, methods=["GET"]),
+        # The HTTP+JSON binding (after the cards, which it would otherwise shadow).
+        Route("/a2a/{assistant_id}/{rest:path}", http_json, methods=["GET", "POST", "DELETE"]),
     ]
 
 
