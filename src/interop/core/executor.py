@@ -111,7 +111,7 @@ def _config(run: Run) -> RunnableConfig:
 
 async def execute(service: RunService, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
-    run.status = "running"
+    run.status, run.updated_at = "running", now()
     if not run.temporary:
         await service.storage.runs.set_status(run.run_id, "running")
     service.notify(run, None)
@@ -209,7 +209,8 @@ async def finish_run(
 ) -> None:
     """Record the run's end in storage, update its thread, publish the outcome, close streams."""
     storage = service.storage
-    run.status = outcome.status
+    # The in-memory record (what readers of a live run get) keeps up with the stored one.
+    run.status, run.updated_at = outcome.status, now()
     thread_status: ThreadStatus = "idle"
     thread_values: Any = None
     interrupts: dict[str, Any] = {}
