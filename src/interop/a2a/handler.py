@@ -13,7 +13,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from interop.a2a import card as cards
@@ -331,18 +330,13 @@ class A2AHandler:
             with contextlib.suppress(NotFound):
                 await self.runs.cancel(run.thread_id, run.run_id, action="interrupt")
             await self._outcome(run)
-        canceled_at = t.timestamp(datetime.now(UTC))
         ref = await self._load(call, task_id)
         if ref.state != "canceled" and ref.state in TERMINAL_STATES:
             raise TaskNotCancelable(
                 f"Task '{task_id}' is {ref.state}.", metadata={"taskId": task_id}
             )
-        task = await self._task(ref, None)
-        # The status is the cancel's: a run record read back from the process's cache may still
-        # carry the time of its last update before the cancel.
-        if ref.state == "canceled" and (task.status.timestamp or "") < canceled_at:
-            task.status.timestamp = canceled_at
-        return task
+        # Read back after the cancel: its status and timestamp are the cancel's.
+        return await self._task(ref, None)
 
     # -- push configs -------------------------------------------------------------------------
 

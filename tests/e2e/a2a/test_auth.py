@@ -23,14 +23,28 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
 
 def test_cards_are_public_and_declare_bearer(secured: ServerProcess) -> None:
     with httpx.Client(base_url=secured.url, timeout=30) as http:
-        for path in ("/.well-known/agent-card.json", "/a2a/echo/.well-known/agent-card.json"):
-            response = http.get(path)
+        paths = (
+            "/.well-known/agent-card.json",
+            "/a2a/echo/.well-known/agent-card.json",
+            "/a2a/.well-known/agent-card.json",
+        )
+        for path in paths:
+            response = http.get(path, headers={"A2A-Version": "1.0"})
             assert response.status_code == 200
             card = response.json()
             assert card["capabilities"]["extendedAgentCard"] is True
             assert card["securitySchemes"] == {
                 "bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}
             }
+            # No version named: the merged card, readable by 1.0 and 0.3 clients.
+            merged = http.get(path).json()
+            assert merged["securitySchemes"]["bearer"] == {
+                "httpAuthSecurityScheme": {"scheme": "Bearer"},
+                "type": "http",
+                "scheme": "bearer",
+            }
+            assert merged["supportsAuthenticatedExtendedCard"] is True
+            assert merged["security"] == [{"bearer": []}]
         legacy = http.get("/.well-known/agent.json").json()
         assert legacy["securitySchemes"]["bearer"]["type"] == "http"
         assert legacy["supportsAuthenticatedExtendedCard"] is True
