@@ -24,6 +24,7 @@ def message(text: str | None = None, *, data: Any = None, **fields: Any) -> dict
 
 def reason(response: httpx.Response) -> str:
     """The A2A error reason of an error response (asserting its google.rpc.Status shape)."""
+    assert response.headers["content-type"].startswith("application/json")
     error = response.json()["error"]
     assert error["code"] == response.status_code
     assert isinstance(error["status"], str) and isinstance(error["message"], str)
@@ -56,7 +57,7 @@ async def sse(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) ->
 async def send(http: httpx.AsyncClient, agent: str, body: dict[str, Any]) -> dict[str, Any]:
     response = await http.post(f"/a2a/{agent}/message:send", json=body, headers=HEADERS)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/a2a+json")
+    assert response.headers["content-type"].startswith("application/json")
     return dict(response.json())
 
 
@@ -233,7 +234,7 @@ async def test_bad_json_version_and_content_type(http: httpx.AsyncClient) -> Non
         content=b"a=b",
         headers={**HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert form.status_code == 400 and reason(form) == "CONTENT_TYPE_NOT_SUPPORTED"
+    assert form.status_code == 415 and reason(form) == "CONTENT_TYPE_NOT_SUPPORTED"
     # No A2A-Version: these paths exist only in 1.0.
     plain = await http.post(path, json={"message": message("no header")})
     assert plain.status_code == 200 and "task" in plain.json()
