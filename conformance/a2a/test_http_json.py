@@ -61,6 +61,15 @@ async def send(http: httpx.AsyncClient, agent: str, body: dict[str, Any]) -> dic
     return dict(response.json())
 
 
+async def start_countdown(http: httpx.AsyncClient, n: int, delay: float) -> dict[str, Any]:
+    """A `countdown` task, answered as soon as it is created (returnImmediately)."""
+    body = {
+        "message": message(data={"n": n, "delay": delay}),
+        "configuration": {"returnImmediately": True},
+    }
+    return dict((await send(http, "countdown", body))["task"])
+
+
 async def test_send_get_and_list(http: httpx.AsyncClient) -> None:
     first = (await send(http, "echo", {"message": message("hello rest")}))["task"]
     assert first["status"]["state"] == "TASK_STATE_COMPLETED"
@@ -99,16 +108,7 @@ async def test_stream_and_subscribe(http: httpx.AsyncClient) -> None:
     assert events[-1]["statusUpdate"]["status"]["state"] == "TASK_STATE_COMPLETED"
     # A live task: subscribe (POST per the spec's text, GET per the proto) follows it to its end.
     for method in ("POST", "GET"):
-        task = (
-            await send(
-                http,
-                "countdown",
-                {
-                    "message": message(data={"n": 3, "delay": 0.1}),
-                    "configuration": {"returnImmediately": True},
-                },
-            )
-        )["task"]
+        task = await start_countdown(http, 3, 0.1)
         followed = await sse(http, method, f"/a2a/countdown/tasks/{task['id']}:subscribe")
         assert followed[0]["task"]["id"] == task["id"]
         assert followed[-1]["statusUpdate"]["status"]["state"] == "TASK_STATE_COMPLETED"
@@ -134,16 +134,7 @@ async def test_custom_events_as_working_updates(http: httpx.AsyncClient) -> None
 
 
 async def test_cancel(http: httpx.AsyncClient) -> None:
-    task = (
-        await send(
-            http,
-            "countdown",
-            {
-                "message": message(data={"n": 400, "delay": 0.05}),
-                "configuration": {"returnImmediately": True},
-            },
-        )
-    )["task"]
+    task = await start_countdown(http, 400, 0.05)
     canceled = await http.post(f"/a2a/countdown/tasks/{task['id']}:cancel", headers=HEADERS)
     assert canceled.status_code == 200
     assert canceled.json()["status"]["state"] == "TASK_STATE_CANCELED"

@@ -327,27 +327,26 @@ def progress_values(events: list[StreamResponse]) -> list[Any]:
     return found
 
 
-async def test_custom_events_stream_as_working_updates(base_url: str, version: str) -> None:
-    client, http = await open_client(base_url, "countdown", version, streaming=True)
+async def countdown_stream(base_url: str, mode: str, n: int, delay: float) -> list[StreamResponse]:
+    """The whole stream of a `countdown` task streamed in `mode`."""
+    client, http = await open_client(base_url, "countdown", mode, streaming=True)
     try:
-        # 0.3 s apart: slower than the throttle, so every event comes through.
-        request = SendMessageRequest(message=data_message({"n": 3, "delay": 0.3}))
-        events = await events_of(client.send_message(request))
+        request = SendMessageRequest(message=data_message({"n": n, "delay": delay}))
+        return await events_of(client.send_message(request))
     finally:
         await client.close()
         await http.aclose()
+
+
+async def test_custom_events_stream_as_working_updates(base_url: str, version: str) -> None:
+    # 0.3 s apart: slower than the throttle, so every event comes through.
+    events = await countdown_stream(base_url, version, 3, 0.3)
     assert progress_values(events) == [{"remaining": 3}, {"remaining": 2}, {"remaining": 1}]
     assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
 
 
 async def test_custom_events_are_throttled_to_the_latest(base_url: str) -> None:
-    client, http = await open_client(base_url, "countdown", "1.0", streaming=True)
-    try:
-        request = SendMessageRequest(message=data_message({"n": 40, "delay": 0}))
-        events = await events_of(client.send_message(request))
-    finally:
-        await client.close()
-        await http.aclose()
+    events = await countdown_stream(base_url, "1.0", 40, 0)
     values = progress_values(events)
     assert values[0] == {"remaining": 40} and values[-1] == {"remaining": 1}
     assert len(values) < 40
