@@ -110,30 +110,34 @@ async def throttle(
     interval: float = PROGRESS_INTERVAL,
 ) -> AsyncIterator[T]:
     """`source`, with its progress items at most one per `interval` (the latest wins; see the
-    module docstring). Other items pass at once, after any progress item held before them."""
+    module docstring). Other items pass at once, after any progress item held before them.
+    Closing it closes `source`."""
     held: T | None = None
     has_held = False
     last = -interval
+    # Only while an item is held does the next one get read in a task of its own, raced with
+    # the end of the interval; otherwise it is awaited directly (no task per token).
     upcoming: asyncio.Future[T] | None = None
     try:
         while True:
-            if upcoming is None:
-                upcoming = asyncio.ensure_future(anext(source))
             if has_held:
                 wait = last + interval - time.monotonic()
                 if wait > 0:
+                    if upcoming is None:
+                        upcoming = asyncio.ensure_future(anext(source))
                     await asyncio.wait({upcoming}, timeout=wait)
-                if not upcoming.done():
-                    has_held = False
-                    last = time.monotonic()
+                if upcoming is None or not upcoming.done():
+                    has_held, last = False, time.monotonic()
                     yield held  # type: ignore[misc]
                     continue
             try:
-                item = await upcoming
+                if upcoming is not None:
+                    item = await upcoming
+                    upcoming = None
+                else:
+                    item = await anext(source)
             except StopAsyncIteration:
-                upcoming = None
                 break
-            upcoming = None
             if is_progress(item):
                 if not has_held and time.monotonic() - last >= interval:
                     last = time.monotonic()
@@ -142,14 +146,13 @@ async def throttle(
                     held, has_held = item, True
                 continue
             if has_held:
-                has_held = False
-                last = time.monotonic()
+                has_held, last = False, time.monotonic()
                 yield held  # type: ignore[misc]
             yield item
         if has_held:
             yield held  # type: ignore[misc]
     finally:
-        if upcoming is not None:
+        if upcoming is not None and not upcoming.done():
             upcoming.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await upcoming

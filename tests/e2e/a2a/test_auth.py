@@ -65,3 +65,12 @@ def test_rpc_needs_the_token_and_gets_the_extended_card(secured: ServerProcess) 
             headers={"Authorization": f"Bearer {TOKEN}"},
         ).json()
         assert legacy["result"]["url"].endswith("/a2a/echo")
+
+
+def test_http_json_needs_the_token_and_gets_the_extended_card(secured: ServerProcess) -> None:
+    with httpx.Client(base_url=secured.url, timeout=30) as http:
+        assert http.get("/a2a/echo/extendedAgentCard").status_code == 401
+        assert http.get("/a2a/echo/tasks").status_code == 401
+        card = http.get("/a2a/echo/extendedAgentCard", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert card.status_code == 200
+        assert card.json()["name"] == "echo" and "supportedInterfaces" in card.json()

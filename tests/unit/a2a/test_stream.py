@@ -101,3 +101,21 @@ def test_merge_adds_what_is_missing_and_keeps_what_is_there() -> None:
         "list": [{"k": 1, "j": 3}],
         "schemes": {"b": {"new": 1, "type": "http"}},
     }
+
+
+async def test_an_error_of_the_source_comes_through_after_the_held_item_is_read() -> None:
+    async def failing() -> AsyncIterator[str]:
+        yield "p1"
+        yield "p2"
+        raise LookupError("broken stream")
+
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(5):
+            async for item in throttle(failing(), progress, 10.0):
+                seen.append(item)
+    except LookupError:
+        pass
+    else:
+        raise AssertionError("the source's error was swallowed")
+    assert seen == ["p1"]
