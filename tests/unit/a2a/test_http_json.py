@@ -96,6 +96,11 @@ def test_list_query_converts_numbers_booleans_and_no_filter_states() -> None:
     assert params.status is None
     working = http_json.decode(found, "GET", [("status", "TASK_STATE_WORKING")], None)
     assert working.status == "working"
+    # Enum numbers, as query strings: 2 is TASK_STATE_WORKING, 0 the unspecified value.
+    assert http_json.decode(found, "GET", [("status", "2")], None).status == "working"
+    assert http_json.decode(found, "GET", [("status", "0")], None).status is None
+    with pytest.raises(InvalidParams):
+        http_json.decode(found, "GET", [("status", "99")], None)
 
 
 def test_path_fields_win_over_the_body() -> None:

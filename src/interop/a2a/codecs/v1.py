@@ -220,9 +220,11 @@ def decode_get(params: dict[str, Any]) -> GetTaskParams:
 def decode_list(params: dict[str, Any]) -> ListTasksParams:
     request = validate(ListTasksRequestV1, params)
     status: TaskState | None = None
+    wire = request.status
+    if isinstance(wire, str) and wire.isdigit():
+        wire = int(wire)  # a number as a query parameter (HTTP+JSON)
     # The proto's zero value (and ProtoJSON's name for an unknown enum value) filter nothing.
-    if request.status not in (None, "", 0, "TASK_STATE_UNSPECIFIED", "UNRECOGNIZED"):
-        wire = request.status
+    if wire not in (None, "", 0, "TASK_STATE_UNSPECIFIED", "UNRECOGNIZED"):
         if isinstance(wire, int):
             wire = STATE_NUMBERS[wire] if 0 < wire < len(STATE_NUMBERS) else ""
         state = STATE_FROM_WIRE.get(wire)
