@@ -120,3 +120,17 @@ async def test_0_3_card_on_request_and_at_the_legacy_path(
 
 async def test_unknown_agent_card_is_404(http: httpx.AsyncClient) -> None:
     assert (await http.get("/a2a/no-such-agent/.well-known/agent-card.json")).status_code == 404
+
+
+async def test_card_caching_headers_and_conditional_get(http: httpx.AsyncClient) -> None:
+    first = await http.get("/a2a/echo/.well-known/agent-card.json")
+    etag = first.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    again = await http.get("/a2a/echo/.well-known/agent-card.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
+    # Another card (another version) is another entity.
+    strict = await http.get(
+        "/a2a/echo/.well-known/agent-card.json",
+        headers={"If-None-Match": etag, "A2A-Version": "1.0"},
+    )
+    assert strict.status_code == 200 and strict.headers["etag"] != etag

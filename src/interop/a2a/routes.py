@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ class A2AFrontDoor:
     endpoint: A2AEndpoint
     http: HttpJsonEndpoint
     default_assistant: str
-    _cards: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
+    _cards: dict[tuple[str, str, str], tuple[bytes, str]] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.handler.push.close()
@@ -96,8 +97,8 @@ async def _card(request: Request, path_id: str, legacy: bool) -> Response:
     version = _card_version(request, legacy)
     base = door.endpoint.base_url(request)
     key = (path_id, version, base)
-    body = door._cards.get(key)
-    if body is None:
+    cached = door._cards.get(key)
+    if cached is None:
         try:
             assistant = await door.handler.assistant(path_id)
         except InteropError:
@@ -108,14 +109,24 @@ async def _card(request: Request, path_id: str, legacy: bool) -> Response:
             )
         card = await door.handler.card(assistant, f"{base}/a2a/{path_id}", version)
         body = orjson.dumps(card)
+        # Spec 8.6.1: an ETag from a hash of the card (weak: the same card, byte for byte or not).
+        cached = (body, f'W/"{hashlib.sha256(body).hexdigest()[:32]}"')
         if len(door._cards) > 1000:
             door._cards.clear()
-        door._cards[key] = body
-    return Response(
-        body,
-        media_type="application/json",
-        headers={"Cache-Control": "public, max-age=60", "Vary": "A2A-Version"},
-    )
+        door._cards[key] = cached
+    body, etag = cached
+    headers = {"Cache-Control": "public, max-age=60", "Vary": "A2A-Version", "ETag": etag}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 13.1.2) or is `*`."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 async def assistant_card(request: Request) -> Response:
