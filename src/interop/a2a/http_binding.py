@@ -12,6 +12,7 @@ another version: 400), JSON (400), then the operation's own params (400 naming t
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -131,7 +132,7 @@ class HttpJsonEndpoint:
         except orjson.JSONDecodeError:
             raise ParseError() from None
 
-    def _sse(self, events: Any) -> Response:
+    def _sse(self, events: AsyncIterator[Event]) -> Response:
         def frame(event: Event) -> dict[str, Any]:
             return http_json.encode_event(event)
 
