@@ -1,4 +1,5 @@
-"""Black-box conformance suite for interop's A2A front door (JSON-RPC, protocol 1.0 and 0.3).
+"""Black-box conformance suite for interop's A2A front door (JSON-RPC, protocol 1.0 and 0.3, and
+the HTTP+JSON binding of 1.0).
 
 Run it against any server that serves the agents of `conformance/a2a/interop.json` (`echo`,
 `approval`, `countdown` and the TCK pack `tck`) under `/a2a/{name}`::

@@ -98,6 +98,10 @@ async def test_list_tasks_filters_and_pages(http: httpx.AsyncClient) -> None:
     assert (await a2a.result("list", {"contextId": context, "status": "TASK_STATE_WORKING"}))[
         "tasks"
     ] == []
+    # The enum's zero value and ProtoJSON's name for an unknown value filter nothing.
+    for no_filter in ("TASK_STATE_UNSPECIFIED", "UNRECOGNIZED", 0):
+        unfiltered = await a2a.result("list", {"contextId": context, "status": no_filter})
+        assert len(unfiltered["tasks"]) == 2, no_filter
     assert await a2a.error_code("list", {"status": "NOT_A_STATE"}) == -32602
     assert await a2a.error_code("list", {"pageToken": "garbage"}) == -32602
 

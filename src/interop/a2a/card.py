@@ -1,5 +1,7 @@
-"""Agent cards, in the 1.0 shape (validates against the 1.0 schema, nothing more) or the 0.3
-shape (for clients that ask for 0.3, and at the older `/.well-known/agent.json`)."""
+"""Agent cards: the 1.0 shape (validates against the 1.0 schema, nothing more), the 0.3 shape,
+and the two merged (`compat`): the 1.0 card plus the 0.3 fields it lacks (`url`,
+`preferredTransport`, `protocolVersion`, `additionalInterfaces`, ...), which is what the a2a-sdk
+server serves, so a client of either version that does not say its version can read it."""
 
 from __future__ import annotations
 
@@ -92,6 +94,7 @@ def card_v1(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
         "description": _description(info),
         "supportedInterfaces": [
             {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+            {"url": info.url, "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"},
             {"url": info.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
         ],
         "version": __version__,
@@ -144,7 +147,32 @@ def card_v03(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
     return card
 
 
+COMPAT = "compat"
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with the keys of `extra` it lacks, objects (and objects at the same list index)
+    merged the same way; `base`'s values win. `base` is changed in place and returned."""
+    for key, value in extra.items():
+        mine = base.get(key)
+        if key not in base:
+            base[key] = value
+        elif isinstance(value, dict) and isinstance(mine, dict):
+            merge(mine, value)
+        elif isinstance(value, list) and isinstance(mine, list):
+            for left, right in zip(mine, value, strict=False):
+                if isinstance(left, dict) and isinstance(right, dict):
+                    merge(left, right)
+    return base
+
+
 def build(info: CardInput, version: str, *, extended: bool = False) -> dict[str, Any]:
-    return (
-        card_v1(info, extended=extended) if version == "1.0" else card_v03(info, extended=extended)
-    )
+    """The card for `version`: "1.0", "0.3" or `COMPAT` (both merged, 1.0 values winning)."""
+    if version == "1.0":
+        return card_v1(info, extended=extended)
+    if version == "0.3":
+        return card_v03(info, extended=extended)
+    legacy = card_v03(info, extended=extended)
+    if not legacy["supportsAuthenticatedExtendedCard"]:
+        del legacy["supportsAuthenticatedExtendedCard"]
+    return merge(card_v1(info, extended=extended), legacy)

@@ -16,8 +16,10 @@ A2AError
 ├── ExtensionSupportRequired     -32008
 └── VersionNotSupported          -32009
 
-`to_wire` is the boundary: any exception becomes one JSON-RPC error object, shaped for the
-protocol version (1.0: `data` is the spec's array of `google.rpc` details; 0.3: an object).
+`to_wire` is the boundary of JSON-RPC: any exception becomes one JSON-RPC error object, shaped
+for the protocol version (1.0: `data` is the spec's array of `google.rpc` details; 0.3: an
+object). `to_status` is the boundary of the HTTP+JSON binding: an HTTP status and a
+`google.rpc.Status` with the same details.
 """
 
 from __future__ import annotations
@@ -144,29 +146,59 @@ def as_a2a_error(exc: BaseException) -> A2AError:
     return InternalError()
 
 
+def _details(error: A2AError) -> list[dict[str, Any]]:
+    """The 1.0 error details (`google.rpc` types): BadRequest naming the field, ErrorInfo."""
+    details: list[dict[str, Any]] = []
+    if error.field is not None:
+        details.append(
+            {
+                "@type": BAD_REQUEST,
+                "fieldViolations": [{"field": error.field, "description": error.message}],
+            }
+        )
+    metadata = {
+        **error.metadata,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    details.append(
+        {"@type": ERROR_INFO, "reason": error.reason, "domain": DOMAIN, "metadata": metadata}
+    )
+    return details
+
+
+# HTTP+JSON binding (1.0 spec 5.4, 11.6): the HTTP status and google.rpc status of each error.
+HTTP_STATUS: dict[type[A2AError], tuple[int, str]] = {
+    ParseError: (400, "INVALID_ARGUMENT"),
+    InvalidRequest: (400, "INVALID_ARGUMENT"),
+    MethodNotFound: (404, "NOT_FOUND"),
+    InvalidParams: (400, "INVALID_ARGUMENT"),
+    InternalError: (500, "INTERNAL"),
+    TaskNotFound: (404, "NOT_FOUND"),
+    TaskNotCancelable: (400, "FAILED_PRECONDITION"),
+    PushNotificationNotSupported: (400, "FAILED_PRECONDITION"),
+    UnsupportedOperation: (400, "FAILED_PRECONDITION"),
+    ContentTypeNotSupported: (400, "INVALID_ARGUMENT"),
+    InvalidAgentResponse: (500, "INTERNAL"),
+    ExtendedCardNotConfigured: (400, "FAILED_PRECONDITION"),
+    ExtensionSupportRequired: (400, "FAILED_PRECONDITION"),
+    VersionNotSupported: (400, "FAILED_PRECONDITION"),
+}
+
+
+def to_status(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and `{"error": google.rpc.Status}` body for `exc` (HTTP+JSON binding)."""
+    error = as_a2a_error(exc)
+    code, status = HTTP_STATUS.get(type(error), (500, "INTERNAL"))
+    body = {"code": code, "status": status, "message": error.message, "details": _details(error)}
+    return code, {"error": body}
+
+
 def to_wire(exc: BaseException, version: str) -> dict[str, Any]:
     """The JSON-RPC `error` object for `exc` in protocol `version` ("1.0" or "0.3")."""
     error = as_a2a_error(exc)
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if version == "1.0":
-        details: list[dict[str, Any]] = []
-        if error.field is not None:
-            details.append(
-                {
-                    "@type": BAD_REQUEST,
-                    "fieldViolations": [{"field": error.field, "description": error.message}],
-                }
-            )
-        metadata = {
-            **error.metadata,
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-        }
-        details.append(
-            {"@type": ERROR_INFO, "reason": error.reason, "domain": DOMAIN, "metadata": metadata}
-        )
-        body["data"] = details
+        body["data"] = _details(error)
     elif error.field is not None or error.metadata:
         data: dict[str, Any] = dict(error.metadata)
         if error.field is not None:

@@ -44,12 +44,19 @@ from interop.a2a.model import (
     TaskStatus,
 )
 from interop.a2a.push import PushService
-from interop.a2a.stream import ArtifactChunker
+from interop.a2a.stream import ArtifactChunker, progress_update, throttle
 from interop.core import serde
 from interop.core.assistants import AssistantService
 from interop.core.errors import NotFound
 from interop.core.events import FROM_START
-from interop.core.models import Assistant, Run, RunOutcome, RunRequest, RunStatus
+from interop.core.models import (
+    Assistant,
+    Run,
+    RunOutcome,
+    RunRequest,
+    RunStatus,
+    StreamEvent,
+)
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 
@@ -67,6 +74,10 @@ STATUS_FROM_STATE: dict[str, tuple[RunStatus, ...]] = {
     "failed": ("error", "timeout", "success"),
     "canceled": ("interrupted",),
 }
+
+
+def _is_custom(event: StreamEvent) -> bool:
+    return event.event == "custom"
 
 
 @dataclass(slots=True)
@@ -224,11 +235,11 @@ class A2AHandler:
         include_artifacts: bool = True,
     ) -> Task:
         run, outcome, task_id = ref.run, ref.outcome, ref.task_id
-        context_id = run.thread_id
+        context_id = t.context_of(run.thread_id, run.metadata)
         if outcome is not None:
             values = outcome.values
         elif values is None and history_length != 0:
-            thread = await self.threads.get(context_id)
+            thread = await self.threads.get(run.thread_id)
             values = thread.values
         status = TaskStatus(state=ref.state, timestamp=t.timestamp(run.updated_at))
         artifacts: list[Artifact] = []
@@ -273,16 +284,15 @@ class A2AHandler:
                 raise InvalidParams("pageToken: not a token of this server", field="pageToken")
         statuses = STATUS_FROM_STATE.get(params.status) if params.status else None
         metadata = {"assistant_id": call.assistant.assistant_id}
+        thread_id = t.thread_of(params.context_id) if params.context_id else None
         runs = await self.runs.search(
-            thread_id=params.context_id,
+            thread_id=thread_id,
             statuses=statuses,
             metadata=metadata,
             limit=params.page_size,
             offset=offset,
         )
-        total = await self.runs.count(
-            thread_id=params.context_id, statuses=statuses, metadata=metadata
-        )
+        total = await self.runs.count(thread_id=thread_id, statuses=statuses, metadata=metadata)
         tasks: list[Task] = []
         for run in runs:
             if run.metadata.get(TASK_KEY):
@@ -325,6 +335,7 @@ class A2AHandler:
             raise TaskNotCancelable(
                 f"Task '{task_id}' is {ref.state}.", metadata={"taskId": task_id}
             )
+        # Read back after the cancel: its status and timestamp are the cancel's.
         return await self._task(ref, None)
 
     # -- push configs -------------------------------------------------------------------------
@@ -365,7 +376,7 @@ class A2AHandler:
             return
         ref = TaskRef(task_id, run, outcome, self._state(run, outcome))
         task = await self._task(ref, 0)
-        from interop.a2a import v03, v1
+        from interop.a2a.codecs import v03, v1
 
         def payload(config: PushConfig) -> Any:
             if config.version == "1.0":
@@ -388,7 +399,7 @@ class A2AHandler:
         thread_id: str | None = None
         if message.task_id:
             ref = await self._load(call, message.task_id)
-            if message.context_id and message.context_id != ref.run.thread_id:
+            if message.context_id and t.thread_of(message.context_id) != ref.run.thread_id:
                 raise InvalidParams(
                     "message.contextId: does not match the task's context",
                     field="message.contextId",
@@ -409,32 +420,34 @@ class A2AHandler:
                 graph_input = t.graph_input(message)
             metadata[TASK_KEY] = ref.task_id
             thread_id = ref.run.thread_id
+            context_id: str | None = t.context_of(thread_id, ref.run.metadata)
         else:
             # No contextId: the core creates the new thread with the run (one write, no read).
-            thread_id = message.context_id
+            context_id = message.context_id
+            thread_id = t.thread_of(context_id) if context_id else None
             graph_input = t.graph_input(message)
+        if context_id and thread_id != context_id:
+            metadata[t.CONTEXT_KEY] = context_id
+        # A blocking send on a new context names its task and context first in its answer:
+        # nobody can reach them before, so the run executes in memory and its context is
+        # written once, when it ends (see RunService.create). A stream, a push config or an
+        # immediate return hands the ids out while the run goes on: stored from the start.
+        handed_out = stream or params.push_config is not None or params.return_immediately
+        private = thread_id is None and not handed_out
         request = RunRequest(
             assistant_id=call.assistant.assistant_id,
             input=graph_input,
             command=command,
             metadata=metadata,
-            stream_mode=["messages-tuple"] if stream else [],
+            # A task whose id is out while it runs publishes its tokens and custom events (for
+            # its stream and its subscribers); a blocking send only its end.
+            stream_mode=["messages-tuple", "custom"] if handed_out else [],
             if_not_exists="create",
             multitask_strategy="enqueue",
             on_completion="keep",
             # One checkpoint when the run ends, not one per step: a task that a crash cuts short
             # has recorded no progress and is run again from its start on the next boot.
             durability="exit",
-        )
-        # A blocking send on a new context names its task and context first in its answer:
-        # nobody can reach them before, so the run executes in memory and its context is
-        # written once, when it ends (see RunService.create). A stream, a push config or an
-        # immediate return hands the ids out while the run goes on: stored from the start.
-        private = (
-            thread_id is None
-            and not stream
-            and params.push_config is None
-            and not params.return_immediately
         )
         run = await self.runs.create(thread_id, request, persist_at_end=private)
         task_id = metadata.get(TASK_KEY) or run.run_id
@@ -462,7 +475,7 @@ class A2AHandler:
         final = t.final_ai_message(ref.outcome.values)
         if final is None or t.a2a_hint(final).get("reply") != "message":
             return None
-        reply = t.to_message(final, context_id=ref.run.thread_id)
+        reply = t.to_message(final, context_id=t.context_of(ref.run.thread_id, ref.run.metadata))
         return reply
 
     # -- streams ------------------------------------------------------------------------------
@@ -471,7 +484,7 @@ class A2AHandler:
         task_id, run = await self._start(call, params, stream=True)
         first = Task(
             id=task_id,
-            context_id=run.thread_id,
+            context_id=t.context_of(run.thread_id, run.metadata),
             status=TaskStatus(state="submitted", timestamp=t.timestamp(run.created_at)),
         )
         return self._events(call, task_id, run, first, working=True)
@@ -498,17 +511,19 @@ class A2AHandler:
     ) -> AsyncIterator[Event]:
         """`first`, then the task's updates until it ends. A message stream ends when the task
         needs input; a subscription (`follow`) goes on with the run that answers it."""
-        context_id = run.thread_id
+        context_id = first.context_id
         yield first
         if working:
             yield StatusUpdate(task_id, context_id, TaskStatus(state="working"))
         while True:
             chunker = ArtifactChunker(task_id, context_id)
-            async for event in self.runs.stream(run, FROM_START):
-                if event.event != "messages":
-                    continue
-                for update in chunker.feed(serde.loads(event.data)[0]):
-                    yield update
+            run_events = throttle(self.runs.stream(run, FROM_START), _is_custom)
+            async for event in run_events:
+                if event.event == "custom":
+                    yield progress_update(task_id, context_id, serde.loads(event.data))
+                elif event.event == "messages":
+                    for update in chunker.feed(serde.loads(event.data)[0]):
+                        yield update
             for update in chunker.finish():
                 yield update
             outcome = await self.runs.wait(run)

@@ -22,12 +22,12 @@ from jsonrpcserver.methods import Method
 from jsonrpcserver.response import ErrorResponse, SuccessResponse
 from jsonrpcserver.result import Result
 from oslash.either import Left
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interop.a2a import v03, v1
 from interop.a2a import wire as w
+from interop.a2a.codecs import v03, v1
 from interop.a2a.errors import (
     A2AError,
     ContentTypeNotSupported,
@@ -41,6 +41,7 @@ from interop.a2a.errors import (
 )
 from interop.a2a.handler import A2AHandler, Call
 from interop.a2a.model import Event
+from interop.a2a.sse import event_stream
 from interop.core.errors import InteropError
 from interop.core.models import Assistant
 
@@ -79,6 +80,13 @@ def negotiate(request: Request) -> str:
         f"A2A-Version {value[:20]!r} is not supported: use 1.0 or 0.3.",
         metadata={"supportedVersions": "1.0,0.3"},
     )
+
+
+def accepts_json(request: Request) -> bool:
+    """The body is declared JSON (`application/json`, `application/a2a+json`, any `+json`) or
+    not declared at all."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return not content_type or content_type in _JSON_TYPES or content_type.endswith("+json")
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
@@ -176,10 +184,9 @@ class A2AEndpoint:
             version = negotiate(request)
         except VersionNotSupported as exc:
             return _json_response(error_body(exc, "1.0", _peek_id(raw)))
-        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type and content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+        if not accepts_json(request):
             unsupported = ContentTypeNotSupported(
-                f"Content-Type {content_type[:60]!r} is not supported: send application/json."
+                "This Content-Type is not supported: send application/json."
             )
             return _json_response(error_body(unsupported, version))
         try:
@@ -283,22 +290,13 @@ class A2AEndpoint:
     def _sse(self, call: Call, events: AsyncIterator[Event], request_id: Any) -> Response:
         encode = CODECS[call.version].event
 
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for event in events:
-                    payload = {"jsonrpc": "2.0", "id": request_id, "result": encode(event)}
-                    yield b"data: " + orjson.dumps(payload) + b"\n\n"
-            except Exception as exc:  # noqa: BLE001 - the boundary of a stream: an error event
-                yield b"data: " + orjson.dumps(error_body(exc, call.version, request_id)) + b"\n\n"
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
+        def frame(event: Event) -> dict[str, Any]:
+            return {"jsonrpc": "2.0", "id": request_id, "result": encode(event)}
 
-        return EventSourceResponse(
-            body(),
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-            ping=self.heartbeat,
-            ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
-        )
+        def fail(exc: Exception) -> bytes:
+            return b"data: " + orjson.dumps(error_body(exc, call.version, request_id)) + b"\n\n"
+
+        return event_stream(events, frame, fail, heartbeat=self.heartbeat)
 
 
 def _identity(value: Any) -> Any:

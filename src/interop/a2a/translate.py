@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,30 @@ DEFAULT_INPUT_MODES = [TEXT, JSON, "image/*", "audio/*", "video/*", "application
 DEFAULT_OUTPUT_MODES = [TEXT, JSON]
 _AI_TYPES = frozenset({"ai", "AIMessage", "AIMessageChunk"})
 _STATE_HINTS: frozenset[str] = frozenset({"rejected", "auth-required", "failed", "input-required"})
+
+
+# contextId → thread id: a contextId that is a thread id (a lowercase, hyphenated UUID) is used
+# as it is; any other is mapped to uuid5(CONTEXT_NAMESPACE, contextId), so the REST API, which
+# names threads by UUID, reaches it. The original is kept in the run's metadata (CONTEXT_KEY)
+# and is what A2A clients get back.
+CONTEXT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:interop:a2a:contextId")
+CONTEXT_KEY = "a2a_context_id"
+
+
+def thread_of(context_id: str) -> str:
+    """The thread id of an A2A contextId (deterministic; the identity for thread ids)."""
+    try:
+        if str(uuid.UUID(context_id)) == context_id:
+            return context_id
+    except ValueError:
+        pass
+    return str(uuid.uuid5(CONTEXT_NAMESPACE, context_id))
+
+
+def context_of(thread_id: str, metadata: dict[str, Any]) -> str:
+    """The contextId an A2A client knows a run's thread by (see `thread_of`)."""
+    original = metadata.get(CONTEXT_KEY)
+    return original if isinstance(original, str) and original else thread_id
 
 
 def timestamp(value: datetime) -> str:

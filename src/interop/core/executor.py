@@ -107,7 +107,7 @@ def _config(run: Run) -> RunnableConfig:
 
 async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
-    run.status = "running"
+    run.status, run.updated_at = "running", now()
     if not run.temporary:
         await ports.storage.runs.set_status(run.run_id, "running", at=now())
     ports.listeners.notify(run, None)

@@ -29,7 +29,8 @@ async def finish_run(
 ) -> None:
     """Record the run's end in storage, update its thread, publish the outcome, close streams."""
     storage = ports.storage
-    run.status = outcome.status
+    # The in-memory record (what readers of a live run get) keeps up with the stored one.
+    run.status, run.updated_at = outcome.status, now()
     thread_status: ThreadStatus = "idle"
     thread_values: Any = None
     interrupts: dict[str, Any] = {}

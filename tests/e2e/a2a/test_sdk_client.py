@@ -35,33 +35,42 @@ from google.protobuf import json_format, struct_pb2
 
 from .receiver import receiver
 
-VERSIONS = ["1.0", "0.3"]
+# (protocol version, binding) per client mode: "1.0" is JSON-RPC, "1.0-rest" the HTTP+JSON binding.
+MODES = {"1.0": ("1.0", "JSONRPC"), "1.0-rest": ("1.0", "HTTP+JSON"), "0.3": ("0.3", "JSONRPC")}
 TIMEOUT = 30.0
 
 
-async def card_of(base_url: str, graph: str, version: str) -> AgentCard:
-    """The agent card, keeping only the interface of `version` (so the client speaks it)."""
+async def card_of(base_url: str, graph: str, mode: str) -> AgentCard:
+    """The agent card, keeping only the interface of `mode` (so the client speaks it)."""
+    version, binding = MODES[mode]
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
         card = await A2ACardResolver(http, f"{base_url}/a2a/{graph}").get_agent_card()
-    keep = [i for i in card.supported_interfaces if i.protocol_version == version]
-    assert keep, f"no {version} interface in the card"
+    keep = [
+        i
+        for i in card.supported_interfaces
+        if i.protocol_version == version and i.protocol_binding == binding
+    ]
+    assert keep, f"no {mode} interface in the card"
     del card.supported_interfaces[:]
     card.supported_interfaces.extend(keep)
     return card
 
 
 async def open_client(
-    base_url: str, graph: str, version: str, *, streaming: bool = False, polling: bool = False
+    base_url: str, graph: str, mode: str, *, streaming: bool = False, polling: bool = False
 ) -> tuple[Client, httpx.AsyncClient]:
     http = httpx.AsyncClient(timeout=TIMEOUT)
-    card = await card_of(base_url, graph, version)
-    client = ClientFactory(
-        ClientConfig(streaming=streaming, polling=polling, httpx_client=http)
-    ).create(card)
-    return client, http
+    card = await card_of(base_url, graph, mode)
+    config = ClientConfig(
+        streaming=streaming,
+        polling=polling,
+        httpx_client=http,
+        supported_protocol_bindings=[MODES[mode][1]],
+    )
+    return ClientFactory(config).create(card), http
 
 
-@pytest.fixture(params=VERSIONS)
+@pytest.fixture(params=list(MODES))
 def version(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -114,6 +123,7 @@ async def test_card_lists_both_versions_on_one_url(base_url: str) -> None:
     }
     assert interfaces == {
         ("JSONRPC", "1.0", f"{base_url}/a2a/echo"),
+        ("HTTP+JSON", "1.0", f"{base_url}/a2a/echo"),
         ("JSONRPC", "0.3", f"{base_url}/a2a/echo"),
     }
     assert card.capabilities.streaming and card.capabilities.push_notifications
@@ -212,6 +222,10 @@ async def test_cancel_really_cancels_the_run(base_url: str, version: str) -> Non
         assert canceled.status.state == TaskState.TASK_STATE_CANCELED
         fetched = await client.get_task(GetTaskRequest(id=task.id))
         assert fetched.status.state == TaskState.TASK_STATE_CANCELED
+        # The answer carries the cancel's time, not the time of an earlier update.
+        canceled_at = canceled.status.timestamp.ToDatetime()
+        assert canceled_at > task.status.timestamp.ToDatetime()
+        assert abs((fetched.status.timestamp.ToDatetime() - canceled_at).total_seconds()) < 0.05
         with pytest.raises(TaskNotCancelableError):
             await client.cancel_task(CancelTaskRequest(id=task.id))
     finally:
@@ -299,3 +313,69 @@ async def test_context_is_the_rest_thread(base_url: str, version: str) -> None:
         ]
         run = (await rest.get(f"/threads/{thread_id}/runs/{task.id}")).json()
         assert run["status"] == "success"
+
+
+def progress_values(events: list[StreamResponse]) -> list[Any]:
+    """The data of the working status updates that carry a data part."""
+    found = []
+    for event in events:
+        status = event.status_update.status
+        if event.HasField("status_update") and status.state == TaskState.TASK_STATE_WORKING:
+            for part in status.message.parts:
+                if part.HasField("data"):
+                    found.append(json_format.MessageToDict(part.data))
+    return found
+
+
+async def countdown_stream(base_url: str, mode: str, n: int, delay: float) -> list[StreamResponse]:
+    """The whole stream of a `countdown` task streamed in `mode`."""
+    client, http = await open_client(base_url, "countdown", mode, streaming=True)
+    try:
+        request = SendMessageRequest(message=data_message({"n": n, "delay": delay}))
+        return await events_of(client.send_message(request))
+    finally:
+        await client.close()
+        await http.aclose()
+
+
+async def test_custom_events_stream_as_working_updates(base_url: str, version: str) -> None:
+    # 0.3 s apart: slower than the throttle, so every event comes through.
+    events = await countdown_stream(base_url, version, 3, 0.3)
+    assert progress_values(events) == [{"remaining": 3}, {"remaining": 2}, {"remaining": 1}]
+    assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
+
+
+async def test_custom_events_are_throttled_to_the_latest(base_url: str) -> None:
+    events = await countdown_stream(base_url, "1.0", 40, 0)
+    values = progress_values(events)
+    assert values[0] == {"remaining": 40} and values[-1] == {"remaining": 1}
+    assert len(values) < 40
+    # Coalescing never reorders: the countdown still counts down.
+    counts = [v["remaining"] for v in values]
+    assert counts == sorted(counts, reverse=True)
+
+
+async def test_a_context_that_is_not_a_uuid_is_a_rest_thread(base_url: str, version: str) -> None:
+    context_id = f"my-context-{uuid.uuid4().hex[:8]}"
+    client, http = await open_client(base_url, "echo", version)
+    try:
+        first = await send(client, text_message("one", context_id=context_id))
+        second = await send(client, text_message("two", context_id=context_id))
+        assert first.context_id == context_id == second.context_id
+        assert all(m.context_id == context_id for m in second.history)
+        if version != "0.3":
+            listed = await client.list_tasks(ListTasksRequest(context_id=context_id))
+            assert [t.id for t in listed.tasks] == [second.id, first.id]
+            assert {t.context_id for t in listed.tasks} == {context_id}
+    finally:
+        await client.close()
+        await http.aclose()
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "urn:interop:a2a:contextId")
+    thread_id = str(uuid.uuid5(namespace, context_id))
+    async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT) as rest:
+        response = await rest.get(f"/threads/{thread_id}/state")
+        assert response.status_code == 200
+        messages = response.json()["values"]["messages"]
+        assert [m["content"] for m in messages] == ["one", "one", "two", "two"]
+        run = (await rest.get(f"/threads/{thread_id}/runs/{first.id}")).json()
+        assert run["metadata"]["a2a_context_id"] == context_id

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from interop.a2a import v03, v1
+from interop.a2a.codecs import v03, v1
 from interop.a2a.errors import InvalidParams
 from interop.a2a.model import (
     Artifact,

@@ -40,6 +40,23 @@ STATE_TO_WIRE: dict[str, str] = {
     "rejected": "TASK_STATE_REJECTED",
 }
 STATE_FROM_WIRE: dict[str, TaskState] = {v: k for k, v in STATE_TO_WIRE.items()}  # type: ignore[misc]
+# The proto's TaskState numbers (1 .. 8), which ProtoJSON parsers accept for the names.
+STATE_NUMBERS = (
+    "",
+    *(
+        STATE_TO_WIRE[k]
+        for k in (
+            "submitted",
+            "working",
+            "completed",
+            "failed",
+            "canceled",
+            "input-required",
+            "rejected",
+            "auth-required",
+        )
+    ),
+)
 ROLE_FROM_WIRE = {"ROLE_USER": "user", "ROLE_AGENT": "agent", 1: "user", 2: "agent"}
 
 
@@ -114,7 +131,7 @@ class GetTaskRequestV1(Wire):
 
 class ListTasksRequestV1(Wire):
     context_id: str | None = None
-    status: str | None = None
+    status: str | int | None = None
     page_size: int | None = Field(default=None, ge=1, le=100)
     page_token: str | None = None
     history_length: int | None = Field(default=None, ge=0)
@@ -203,8 +220,14 @@ def decode_get(params: dict[str, Any]) -> GetTaskParams:
 def decode_list(params: dict[str, Any]) -> ListTasksParams:
     request = validate(ListTasksRequestV1, params)
     status: TaskState | None = None
-    if request.status not in (None, "", "TASK_STATE_UNSPECIFIED"):
-        state = STATE_FROM_WIRE.get(str(request.status))
+    wire = request.status
+    if isinstance(wire, str) and wire.isdigit():
+        wire = int(wire)  # a number as a query parameter (HTTP+JSON)
+    # The proto's zero value (and ProtoJSON's name for an unknown enum value) filter nothing.
+    if wire not in (None, "", 0, "TASK_STATE_UNSPECIFIED", "UNRECOGNIZED"):
+        if isinstance(wire, int):
+            wire = STATE_NUMBERS[wire] if 0 < wire < len(STATE_NUMBERS) else ""
+        state = STATE_FROM_WIRE.get(wire)
         if state is None:
             raise InvalidParams("status: not a task state", field="status")
         status = state
