@@ -102,6 +102,11 @@ async def test_modern_discover_and_stateless_call(http: httpx.AsyncClient) -> No
     assert response.status_code == 200
     assert "mcp-session-id" not in response.headers
     assert MODERN in response.json()["result"]["supportedVersions"]
+    # One truth in both eras: prompts and resources are fixed, tools follow the assistants.
+    capabilities = response.json()["result"]["capabilities"]
+    assert capabilities["prompts"]["listChanged"] is False
+    assert capabilities["resources"]["listChanged"] is False
+    assert capabilities["tools"]["listChanged"] is True
     call = await http.post(
         "/mcp",
         headers=_headers(

@@ -31,6 +31,7 @@ from interop.rest.routing import (
     validation_detail,
 )
 from interop.rest.sse import sse_response
+from interop.rest.thread_stream import router as protocol_v2_router
 
 router = Router()
 route = router.route
@@ -943,3 +944,6 @@ async def cancel_run(request: Request) -> Response:
         url = f"/threads/{thread_id}/runs/{run_id}"
         return _ok({}, headers={"Location": url + "/join", "Content-Location": url})
     return Response(status_code=202)
+
+
+router.specs.extend(protocol_v2_router.specs)  # the thread-centric (v2) streaming protocol
