@@ -167,3 +167,26 @@ async def test_stream_requests_are_checked(http: httpx.AsyncClient) -> None:
     ):
         response = await http.post(f"/threads/{missing}/stream/events", json=body)
         assert response.status_code == 400, body
+
+
+async def test_run_start_on_a_waiting_thread_is_the_answer(http: httpx.AsyncClient) -> None:
+    thread_id = str(uuid.uuid4())
+    ask = {"assistant_id": "approval", "input": {"messages": [{"role": "user", "content": "go"}]}}
+    answer = (
+        await _command(http, thread_id, {"id": 1, "method": "run.start", "params": ask})
+    ).json()
+    assert answer["type"] == "success"
+    body = {"channels": ["values", "lifecycle", "input"]}
+    first = await _until_terminals(http, thread_id, body, 1)
+    (requested,) = [r.data["params"]["data"] for r in first if r.event == "input.requested"]
+    assert requested["payload"]["schema"]["required"] == ["approved"]
+    assert first[-1].data["params"]["data"]["event"] == "interrupted"
+
+    no = {"assistant_id": "approval", "input": {"approved": False}}
+    assert (await _command(http, thread_id, {"id": 2, "method": "run.start", "params": no})).json()[
+        "type"
+    ] == "success"
+    second = await _until_terminals(http, thread_id, body, 1)
+    assert second[-1].data["params"]["data"]["event"] == "completed"
+    final = [r.data for r in second if r.event == "values"][-1]
+    assert final["params"]["data"]["messages"][-1]["content"] == "Rejected."

@@ -467,18 +467,16 @@ def _object(params: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-async def _run_start(request: Request, thread_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    assistant_id = params.get("assistant_id")
-    if not isinstance(assistant_id, str) or not assistant_id:
-        raise CommandError("invalid_argument", "run.start requires an assistant_id.")
+def _run_request(assistant_id: str, params: dict[str, Any], **kwargs: Any) -> RunRequest:
+    """A protocol run: `params`' config, metadata, context and multitask strategy, every
+    channel's stream modes, kept when it ends."""
     config = _object(params, "config")
     strategy = params.get("multitask_strategy") or params.get("multitaskStrategy") or "enqueue"
     if strategy not in _STRATEGIES:
         raise CommandError("invalid_argument", f"Unknown multitask strategy '{strategy}'.")
     checkpoint_id = (config.get("configurable") or {}).get("checkpoint_id")
-    run_request = RunRequest(
+    return RunRequest(
         assistant_id=assistant_id,
-        input=params.get("input"),
         metadata=_object(params, "metadata"),
         config=config,
         context=_object(params, "context"),
@@ -487,10 +485,24 @@ async def _run_start(request: Request, thread_id: str, params: dict[str, Any]) -
         stream_subgraphs=True,
         multitask_strategy=_STRATEGIES[strategy],
         on_completion="keep",
+        **kwargs,
     )
-    await request.app.state.assistants.get(assistant_id)  # before the thread is made
+
+
+async def _run_start(request: Request, thread_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Start a run with `input`, on a thread made if needed; on a thread waiting on an
+    interrupt, `input` is the resume value (the protocol's one entry point for input)."""
+    assistant_id = params.get("assistant_id")
+    if not isinstance(assistant_id, str) or not assistant_id:
+        raise CommandError("invalid_argument", "run.start requires an assistant_id.")
+    _run_request(assistant_id, params)  # bad params answer before anything is made
+    await request.app.state.assistants.get(assistant_id)
     threads: ThreadService = request.app.state.threads
-    await threads.create(thread_id=thread_id, if_exists="do_nothing")
+    thread = await threads.create(thread_id=thread_id, if_exists="do_nothing")
+    if thread.status == "interrupted" and thread.interrupts:
+        run_request = _run_request(assistant_id, params, command={"resume": params.get("input")})
+    else:
+        run_request = _run_request(assistant_id, params, input=params.get("input"))
     run = await request.app.state.runs.create(thread_id, run_request)
     return {"run_id": run.run_id}
 
@@ -509,6 +521,8 @@ def _responses(params: dict[str, Any]) -> dict[str, Any]:
 async def _input_respond(
     request: Request, thread_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """Resume the interrupts named by `interrupt_id` (or each of `responses`), with the
+    optional `update` and `goto` of the same superstep."""
     answers = _responses(params)
     threads: ThreadService = request.app.state.threads
     runs: RunService = request.app.state.runs
@@ -520,14 +534,11 @@ async def _input_respond(
     latest = await runs.list(thread_id, limit=1)
     if not latest:
         raise CommandError("no_such_run", "The thread has no run to resume.")
-    run_request = RunRequest(
-        assistant_id=latest[0].assistant_id,
-        command={"resume": answers},
-        stream_mode=list(RUN_MODES),
-        stream_subgraphs=True,
-        on_completion="keep",
-    )
-    await runs.create(thread_id, run_request)
+    command: dict[str, Any] = {"resume": answers}
+    for key in ("update", "goto"):
+        if params.get(key) is not None:
+            command[key] = params[key]
+    await runs.create(thread_id, _run_request(latest[0].assistant_id, params, command=command))
     return {}
 
 
