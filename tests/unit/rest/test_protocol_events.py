@@ -1,4 +1,4 @@
-"""The v2 thread protocol's pure parts: stream filters and one run told as protocol events."""
+"""The thread-centric (v2) protocol's pure parts: stream filters and one run told as protocol events."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from interop.core import serde
 from interop.core.models import Run, RunOutcome, StreamEvent
 from interop.rest.errors import RequestError
-from interop.rest.thread_stream import Filter, tell
+from interop.rest.protocol_events import Filter, tell
 
 RUN = Run(
     run_id="r1",
