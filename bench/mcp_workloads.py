@@ -150,7 +150,7 @@ def _fetch(base_url: str, request: Request, timeout: float) -> dict[str, Any]:
 def check_call(base_url: str, request: Request, timeout: float = 30.0) -> None:
     result = _fetch(base_url, request, timeout)
     texts = [b.get("text") for b in result.get("content", []) if b.get("type") == "text"]
-    if result.get("isError") or texts != [USER_TEXT]:
+    if result.get("isError") or texts[:1] != [USER_TEXT]:  # the answer, then the thread id
         raise WorkloadError(f"not an echo of {USER_TEXT!r}: {result!r:.300}")
 
 

@@ -59,7 +59,7 @@ async def test_interrupt_answered_with_text(a2a: A2A) -> None:
     status = task["status"]
     assert status["state"] == approval.state("input-required")
     data = [p["data"] for p in status["message"]["parts"] if "data" in p]
-    assert data == [{"question": "Approve this request? release"}]
+    assert [d["question"] for d in data] == ["Approve this request? release"]
     answered = await approval.send(approval.message("ok by me", taskId=task["id"]))
     assert answered["id"] == task["id"]
     assert answered["status"]["state"] == approval.state("completed")

@@ -113,7 +113,7 @@ async def test_long_call_is_a_task_that_completes_with_the_result(tasks: Modern)
     assert done["status"] == "completed", done
     result = done["result"]
     assert not result.get("isError")
-    assert [b.get("text") for b in result["content"] if b.get("type") == "text"] == ["done"]
+    assert next(b.get("text") for b in result["content"] if b.get("type") == "text") == "done"
     assert thread_id_of(result.get("_meta"))
     assert "io.modelcontextprotocol/related-task" not in (result.get("_meta") or {})
 

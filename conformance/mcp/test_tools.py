@@ -26,7 +26,8 @@ DEADLINE = 30.0  # seconds: the limit of every wait on the server
 
 
 def _text(result: dict[str, Any]) -> str:
-    return "".join(b.get("text", "") for b in result["content"] if b.get("type") == "text")
+    """The answer: the first text block (interop names the thread in a last one)."""
+    return next(b.get("text", "") for b in result["content"] if b.get("type") == "text")
 
 
 async def _tools(era: Era) -> dict[str, dict[str, Any]]:

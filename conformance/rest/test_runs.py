@@ -172,7 +172,7 @@ async def test_wait_after_interrupt_includes_interrupt_list(
     assert response.status_code == 200
     body = response.json()
     (interrupt,) = body["__interrupt__"]
-    assert interrupt["value"] == {"question": "Approve this request? buy"}
+    assert interrupt["value"]["question"] == "Approve this request? buy"
     assert interrupt["id"]
     assert [m["content"] for m in body["messages"]] == ["buy"]
 

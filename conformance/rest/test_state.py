@@ -195,5 +195,5 @@ async def test_state_shows_pending_interrupt(sdk: LangGraphClient, thread_id: st
     assert state["next"] == ["ask"]
     (task,) = state["tasks"]
     assert task["name"] == "ask"
-    assert [i["value"] for i in task["interrupts"]] == [{"question": "Approve this request? buy"}]
-    assert [i["value"] for i in state["interrupts"]] == [{"question": "Approve this request? buy"}]
+    assert [i["value"]["question"] for i in task["interrupts"]] == ["Approve this request? buy"]
+    assert [i["value"]["question"] for i in state["interrupts"]] == ["Approve this request? buy"]

@@ -41,7 +41,7 @@ async def test_stateless_wait_after_interrupt_includes_interrupt(http: httpx.Asy
     )
     assert response.status_code == 200
     (interrupt,) = response.json()["__interrupt__"]
-    assert interrupt["value"] == {"question": "Approve this request? buy"}
+    assert interrupt["value"]["question"] == "Approve this request? buy"
 
 
 async def test_stateless_stream_frames_metadata_first(http: httpx.AsyncClient) -> None:

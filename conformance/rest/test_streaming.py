@@ -328,7 +328,7 @@ async def test_interrupt_streams_an_interrupt_update(
     interrupt_updates = [u for u in updates if "__interrupt__" in u]
     assert len(interrupt_updates) == 1
     (interrupt,) = interrupt_updates[0]["__interrupt__"]
-    assert interrupt["value"] == {"question": "Approve this request? buy"}
+    assert interrupt["value"]["question"] == "Approve this request? buy"
     assert "error" not in stream.names
 
 

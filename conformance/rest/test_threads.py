@@ -220,7 +220,7 @@ async def test_thread_is_interrupted_after_interrupt_with_interrupts_map(
     assert isinstance(interrupts, dict) and len(interrupts) == 1
     (task_interrupts,) = interrupts.values()
     assert len(task_interrupts) == 1
-    assert task_interrupts[0]["value"] == {"question": "Approve this request? buy"}
+    assert task_interrupts[0]["value"]["question"] == "Approve this request? buy"
     assert isinstance(task_interrupts[0]["id"], str) and task_interrupts[0]["id"]
 
 

@@ -16,7 +16,7 @@ async def interrupted_thread(client: LangGraphClient, request: str = "buy") -> s
     result = await client.runs.wait(thread_id, APPROVAL, input=user_message(request))
     assert isinstance(result, dict)
     (interrupt,) = result["__interrupt__"]
-    assert interrupt["value"] == {"question": f"Approve this request? {request}"}
+    assert interrupt["value"]["question"] == f"Approve this request? {request}"
     assert interrupt["id"]
     return thread_id
 
@@ -32,7 +32,7 @@ async def test_interrupt_leaves_the_thread_interrupted(client: LangGraphClient) 
     ((task_id, items),) = thread["interrupts"].items()
     assert task_id
     (item,) = items
-    assert item["value"] == {"question": "Approve this request? buy"}
+    assert item["value"]["question"] == "Approve this request? buy"
     assert item["id"]
 
     state = await client.threads.get_state(thread_id)
@@ -40,7 +40,7 @@ async def test_interrupt_leaves_the_thread_interrupted(client: LangGraphClient) 
     (task,) = state["tasks"]
     assert task["name"] == "ask"
     assert task["id"] == task_id
-    assert [i["value"] for i in task["interrupts"]] == [{"question": "Approve this request? buy"}]
+    assert [i["value"]["question"] for i in task["interrupts"]] == ["Approve this request? buy"]
     assert [i["id"] for i in state["interrupts"]] == [item["id"]]
 
 
@@ -89,7 +89,7 @@ async def test_interrupt_in_a_stream(client: LangGraphClient) -> None:
     updates = [d for e, d in parts if e == "updates"]
     assert any("__interrupt__" in u for u in updates)
     interrupt = next(u["__interrupt__"] for u in updates if "__interrupt__" in u)
-    assert interrupt[0]["value"] == {"question": "Approve this request? ship"}
+    assert interrupt[0]["value"]["question"] == "Approve this request? ship"
     thread = await client.threads.get(thread_id)
     assert thread["status"] == "interrupted"
 

@@ -47,7 +47,8 @@ async def connect(url: str, mode: str) -> AsyncIterator[Client]:
 
 
 def _text(result: types.CallToolResult) -> str:
-    return "".join(b.text for b in result.content if isinstance(b, types.TextContent))
+    """The answer: the first text block (a last one names the thread)."""
+    return next(b.text for b in result.content if isinstance(b, types.TextContent))
 
 
 async def test_era(mcp_url: str, mode: str) -> None:
@@ -142,15 +143,20 @@ async def test_resume_without_interrupt_is_tool_error(mcp_url: str, mode: str) -
 
 async def test_interrupt_round_trip_by_elicitation(mcp_url: str, mode: str) -> None:
     asked: list[str] = []
+    fields: list[dict[str, Any]] = []
 
     async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        # Answer the form as shown: one boolean field per the agent's answer schema.
+        assert isinstance(params, types.ElicitRequestFormParams)
         asked.append(params.message)
-        return types.ElicitResult(action="accept", content={"answer": "yes"})
+        fields.append(params.requested_schema["properties"])
+        return types.ElicitResult(action="accept", content={"approved": True})
 
     async with await _client(mcp_url, mode, elicitation_callback=elicit) as c:
         result = await c.call_tool("approval", {"message": "deploy?"})
     assert asked and "deploy?" in asked[0]
-    assert _text(result) == "Answer received: yes"
+    assert fields[0]["approved"]["type"] == "boolean"
+    assert _text(result) == "Approved."
     assert result.meta is not None and result.meta["interop/status"] == "success"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from .node import npm_install
 from .support import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,32 +45,19 @@ def _cache() -> Path:
     return Path(os.environ.get("INTEROP_CONFORMANCE_CACHE", default))
 
 
-def _install(directory: Path, packages: list[str]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    if not (directory / "package.json").exists():
-        (directory / "package.json").write_text('{"name": "interop-conformance", "private": true}')
-    subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *packages],
-        cwd=directory,
-        check=True,
-        timeout=INSTALL_TIMEOUT,
-        capture_output=True,
-    )
-
-
 def _suite(version: str) -> tuple[Path, Path]:
     """(node 22 binary, the suite's entry script), installed on first use."""
     cache = _cache()
     node_dir = cache / "node22"
     node = node_dir / "node_modules" / "node" / "bin" / "node"
     if not node.exists():
-        _install(node_dir, [NODE_PACKAGE])
+        npm_install(node_dir, [NODE_PACKAGE])
     suite_dir = cache / version
     entry = (
         suite_dir / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
     )
     if not entry.exists():
-        _install(suite_dir, [f"@modelcontextprotocol/conformance@{version}"])
+        npm_install(suite_dir, [f"@modelcontextprotocol/conformance@{version}"])
     return node, entry
 
 

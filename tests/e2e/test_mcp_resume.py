@@ -257,7 +257,8 @@ def _values(last: int, first: int = 1) -> list[float]:
 
 
 def _text(result: types.CallToolResult) -> str:
-    return "".join(b.text for b in result.content if isinstance(b, types.TextContent))
+    """The answer: the first text block (a last one names the thread)."""
+    return next(b.text for b in result.content if isinstance(b, types.TextContent))
 
 
 # -- 1. the official client ------------------------------------------------------------------
@@ -584,7 +585,7 @@ async def test_resume_on_the_wire(http: httpx.AsyncClient, gate: Gate) -> None:
     answer = messages[-1].data
     assert answer["id"] == 7
     result = answer["result"]
-    assert result["content"] == [{"type": "text", "text": "counted 8"}]
+    assert result["content"][0] == {"type": "text", "text": "counted 8"}
     assert result["_meta"]["thread_id"] == agent.thread_id
     assert result["_meta"]["interop/status"] == "success"
     # Every id names the POST's stream, and ids only grow, from the cursor on.

@@ -186,7 +186,8 @@ async def _run(client: LangGraphClient, graph_id: str, run_id: str) -> dict[str,
 
 
 def _text(result: dict[str, Any]) -> str:
-    return "".join(b["text"] for b in result["content"] if b.get("type") == "text")
+    """The answer: the first text block (a last one names the thread)."""
+    return next(b["text"] for b in result["content"] if b.get("type") == "text")
 
 
 # -- advertising ------------------------------------------------------------------------------
@@ -314,6 +315,8 @@ async def test_interrupt_is_input_required_and_update_continues_the_run(modern: 
     key, request = next(iter(requests.items()))
     assert request["method"] == "elicitation/create"
     assert "ship it" in request["params"]["message"]
+    # The form is the agent's answer schema: one boolean, answered as such.
+    assert request["params"]["requestedSchema"]["properties"]["approved"]["type"] == "boolean"
     assert "requestState" not in waiting
 
     # Answers to keys the task does not ask are ignored (and acknowledged).
@@ -323,13 +326,13 @@ async def test_interrupt_is_input_required_and_update_continues_the_run(modern: 
     assert ignored["resultType"] == "complete"
     assert (await modern.task(task_id))["status"] == "input_required"
 
-    answer = {"action": "accept", "content": {"answer": "yes"}}
+    answer = {"action": "accept", "content": {"approved": True}}
     ack = await modern.request("tasks/update", {"taskId": task_id, "inputResponses": {key: answer}})
     assert ack["resultType"] == "complete"
     assert not {"taskId", "status", "inputRequests"} & set(ack)
     done = await modern.until(task_id, TERMINAL)
     assert done["status"] == "completed"
-    assert _text(done["result"]) == "Answer received: yes"
+    assert _text(done["result"]) == "Approved."
 
 
 async def test_client_that_cannot_answer_gets_the_waiting_result(http: httpx.AsyncClient) -> None:

@@ -102,6 +102,11 @@ async def test_modern_discover_and_stateless_call(http: httpx.AsyncClient) -> No
     assert response.status_code == 200
     assert "mcp-session-id" not in response.headers
     assert MODERN in response.json()["result"]["supportedVersions"]
+    # One truth in both eras: prompts and resources are fixed, tools follow the assistants.
+    capabilities = response.json()["result"]["capabilities"]
+    assert capabilities["prompts"]["listChanged"] is False
+    assert capabilities["resources"]["listChanged"] is False
+    assert capabilities["tools"]["listChanged"] is True
     call = await http.post(
         "/mcp",
         headers=_headers(
@@ -116,7 +121,8 @@ async def test_modern_discover_and_stateless_call(http: httpx.AsyncClient) -> No
     )
     assert call.status_code == 200
     result = _body(call)["result"]
-    assert result["content"] == [{"type": "text", "text": "hey"}]
+    assert result["content"][0] == {"type": "text", "text": "hey"}
+    assert result["content"][-1]["text"] == "thread_id: " + result["structuredContent"]["thread_id"]
     assert result["_meta"]["interop/thread_id"]
 
 
@@ -197,10 +203,10 @@ async def test_session_answers_json_unless_the_request_can_send_first(
 
     plain = await http.post("/mcp", headers=headers, json=call(40))
     assert plain.headers["content-type"] == "application/json"
-    assert plain.json()["result"]["content"] == [{"type": "text", "text": "m40"}]
+    assert plain.json()["result"]["content"][0] == {"type": "text", "text": "m40"}
     progress = await http.post("/mcp", headers=headers, json=call(41, progressToken="p"))
     assert progress.headers["content-type"].startswith("text/event-stream")
-    assert _body(progress)["result"]["content"] == [{"type": "text", "text": "m41"}]
+    assert _body(progress)["result"]["content"][0] == {"type": "text", "text": "m41"}
     level = {"jsonrpc": "2.0", "id": 42, "method": "logging/setLevel", "params": {"level": "info"}}
     assert (await http.post("/mcp", headers=headers, json=level)).status_code == 200
     logged = await http.post("/mcp", headers=headers, json=call(43))

@@ -1,4 +1,9 @@
-"""`approval`: asks a human before answering (LangGraph `interrupt`), then reflects the answer."""
+"""`approval`: asks a human before answering (LangGraph `interrupt`), then reflects the answer.
+
+The interrupt value carries the JSON Schema of the answer it wants (`schema`): MCP clients are
+shown a form with one `approved` checkbox and the run resumes with `{"approved": true}`; other
+clients read the schema from the interrupt value. A plain string is still understood.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,18 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import interrupt
 
 from interop.examples._text import last_user_text
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "approved": {
+            "type": "boolean",
+            "title": "Approve",
+            "description": "Whether the request is approved.",
+        }
+    },
+    "required": ["approved"],
+}
 
 
 def describe(answer: Any) -> str:
@@ -24,7 +41,7 @@ def describe(answer: Any) -> str:
 def ask(state: MessagesState) -> dict[str, Any]:
     request = last_user_text(state["messages"])
     question = f"Approve this request? {request}".strip()
-    answer = interrupt({"question": question})
+    answer = interrupt({"question": question, "schema": ANSWER_SCHEMA})
     return {"messages": [AIMessage(content=describe(answer))]}
 
 

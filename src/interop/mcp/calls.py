@@ -374,13 +374,17 @@ class ToolCalls:
     def _final(self, entry: ToolEntry, outcome: RunOutcome, meta: dict[str, Any]) -> dict[str, Any]:
         meta[META_STATUS] = outcome.status
         if outcome.status == "success":
+            thread_id = meta[META_THREAD]
+            content = c.result_content(outcome.values)
+            if thread_id is not None:
+                content.append(c.thread_block(thread_id))
             result: dict[str, Any] = {
-                "content": c.result_content(outcome.values),
+                "content": content,
                 "_meta": meta,
                 "resultType": "complete",
             }
             if isinstance(outcome.values, dict) or "outputSchema" not in entry.definition:
-                result["structuredContent"] = c.structured(outcome.values)
+                result["structuredContent"] = c.structured(outcome.values, thread_id)
             return result
         if outcome.error is not None:
             message = (
@@ -400,7 +404,7 @@ class ToolCalls:
         thread_id = str(meta[META_THREAD])
         return {
             "content": [c.text_block(hitl.waiting_text(plan, thread_id))],
-            "structuredContent": c.structured(outcome.values if outcome.values else {}),
+            "structuredContent": c.structured(outcome.values if outcome.values else {}, thread_id),
             "_meta": meta,
             "resultType": "complete",
         }

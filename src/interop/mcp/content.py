@@ -5,6 +5,11 @@ matching MCP content types (LangChain's standard blocks, OpenAI-style `image_url
 blocks already in MCP form are understood). A state without an AI message is returned as JSON
 text. `structuredContent` is the final state values as JSON (an object: non-object values are
 wrapped as `{"result": value}`).
+
+Clients that drop `_meta` (LangChain's MCP adapters, most LLM hosts) still need the thread id
+to continue a conversation or answer an interrupt, so it is also in what they keep: a
+`thread_id` key in `structuredContent` (unless the state has its own) and a last, short text
+block `thread_id: <id>` after the answer (the first block stays the answer).
 """
 
 from __future__ import annotations
@@ -115,11 +120,21 @@ def message_content(message: dict[str, Any]) -> list[Block]:
     return []
 
 
-def structured(values: Any) -> dict[str, Any]:
-    """The final values as a JSON object."""
-    if isinstance(values, dict):
-        return values
-    return {"result": values}
+THREAD_ID = "thread_id"
+
+
+def structured(values: Any, thread_id: str | None = None) -> dict[str, Any]:
+    """The final values as a JSON object, with `thread_id` added (when given and the values do
+    not have their own)."""
+    result = values if isinstance(values, dict) else {"result": values}
+    if thread_id is not None and THREAD_ID not in result:
+        result = {**result, THREAD_ID: thread_id}
+    return result
+
+
+def thread_block(thread_id: str) -> Block:
+    """The text block naming the thread, placed after the answer."""
+    return text_block(f"{THREAD_ID}: {thread_id}")
 
 
 def result_content(values: Any) -> list[Block]:

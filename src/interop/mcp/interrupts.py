@@ -8,11 +8,14 @@ An interrupt value is read in one of three forms:
   result, a roots list), declines included.
 - **native multiple**: `{"inputRequests": {key: {"method": ..., "params": ...}, ...}}`: asked
   together; the run resumes with `{key: result}`.
-- **anything else** (`{"question": "..."}`, a string, any JSON): asked as a form elicitation
-  whose message is the question (or the value as JSON) and whose schema is the value's
-  `schema`, else one string field `answer`. The run resumes with the accepted content (the bare
-  `answer` string for the default schema). A declined or cancelled question leaves the run
-  waiting: the caller can still answer later with `thread_id` and `resume`.
+- **anything else** (`{"question": "...", "schema": {...}}`, a string, any JSON): asked as a
+  form elicitation whose message is the question (or the value as JSON). The value's `schema`,
+  when it is a form MCP can show (an object schema whose properties are strings, numbers,
+  integers, booleans or enums), is the form, and the run resumes with the accepted content as
+  is (`{"approved": true}`): the answer has the shape the agent asked for. Without one, the
+  form is one free-text field `answer` and the run resumes with that string. A declined or
+  cancelled question leaves the run waiting: the caller can still answer later with
+  `thread_id` and `resume`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ SAMPLE = "sampling/createMessage"
 ROOTS = "roots/list"
 NATIVE_METHODS = frozenset({ELICIT, SAMPLE, ROOTS})
 ANSWER = "answer"
+SCHEMA_KEY = "schema"
+_PRIMITIVES = frozenset({"string", "number", "integer", "boolean"})
 DEFAULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {ANSWER: {"type": "string", "description": "Your answer."}},
@@ -106,6 +111,28 @@ def _question_text(value: Any) -> str:
     return "The agent needs input: " + serde.dumps(value).decode()
 
 
+def form_schema(value: Any) -> dict[str, Any] | None:
+    """The interrupt value's `schema` when MCP can show it as a form (a flat object schema of
+    primitive or enum properties, as elicitation's `requestedSchema` allows), else None."""
+    schema = value.get(SCHEMA_KEY) if isinstance(value, dict) else None
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return None
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return None
+    for prop in properties.values():
+        if not isinstance(prop, dict):
+            return None
+        kind = prop.get("type")
+        if kind == "array":
+            items = prop.get("items")
+            if not isinstance(items, dict) or not ("enum" in items or "anyOf" in items):
+                return None
+        elif kind not in _PRIMITIVES:
+            return None
+    return schema
+
+
 def ask_for(interrupt: dict[str, Any]) -> Ask:
     """The questions one interrupt record (`{"id", "value"}`) asks."""
     interrupt_id = str(interrupt.get("id") or "interrupt")
@@ -128,20 +155,19 @@ def ask_for(interrupt: dict[str, Any]) -> Ask:
         return Ask(
             interrupt_id, [question], native=True, multiple=False, summary=summary, value=value
         )
-    schema = value.get("schema") if isinstance(value, dict) else None
-    custom = isinstance(schema, dict) and schema.get("type") == "object"
+    schema = form_schema(value)
     message = _question_text(value)
     params = {
         "mode": "form",
         "message": message,
-        "requestedSchema": schema if custom else DEFAULT_SCHEMA,
+        "requestedSchema": schema if schema is not None else DEFAULT_SCHEMA,
     }
     return Ask(
         interrupt_id,
         [Question(interrupt_id, ELICIT, params)],
         native=False,
         multiple=False,
-        default_schema=not custom,
+        default_schema=schema is None,
         summary=message,
         value=value,
     )

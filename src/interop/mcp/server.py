@@ -100,6 +100,13 @@ class _Server(Server[Any]):
             extensions,
             protocol_version=protocol_version,
         )
+        # Prompts and resources come from the config and never change while the server runs:
+        # no era announces `listChanged` for them (the SDK derives `true` for 2026-07-28 from
+        # `subscriptions/listen` being served; only tools and resource updates go out there).
+        if capabilities.prompts is not None:
+            capabilities.prompts.list_changed = False
+        if capabilities.resources is not None:
+            capabilities.resources.list_changed = False
         if protocol_version not in MODERN_PROTOCOL_VERSIONS:
             capabilities.tasks = ServerTasksCapability.model_validate(
                 {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}

@@ -9,7 +9,8 @@ Schema translation (the only place it happens):
   takes `message` (one user message as a string) instead; every tool also takes the optional
   `thread_id` (continue that thread) and `resume` (answer the interrupt the thread waits on).
 - `outputSchema` is the graph's output schema when it is an object schema; its `messages`
-  property, a deep LangChain union, is declared as a plain array of message objects.
+  property, a deep LangChain union, is declared as a plain array of message objects, and a
+  `thread_id` string (the thread the call ran on, see `content`) is added.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ MESSAGE_ARG = "message"
 
 _THREAD_ID_SCHEMA = {
     "type": "string",
-    "description": "Continue this thread (from a previous result's _meta.thread_id).",
+    "description": "Continue this thread: the thread_id of a previous result.",
 }
 _RESUME_SCHEMA = {
     "description": "The answer to the interrupt the thread waits on (with thread_id).",
 }
 _MESSAGE_SCHEMA = {"type": "string", "description": "The user message to send to the agent."}
+_THREAD_ID_OUT = {"type": "string", "description": "The thread this call ran on."}
 _MESSAGES_OUT = {
     "type": "array",
     "items": {"type": "object", "additionalProperties": True},
@@ -129,6 +131,7 @@ def output_schema(graph_output: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if "messages" in properties:
         properties["messages"] = dict(_MESSAGES_OUT)
+    properties.setdefault(THREAD_ID_ARG, dict(_THREAD_ID_OUT))
     schema = {k: v for k, v in graph_output.items() if k not in ("properties", "title")}
     schema["properties"] = properties
     return _prune_defs(schema)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from interop.rest import assistants, runs, state, system, threads
+from interop.rest import assistants, runs, state, system, thread_stream, threads
 from interop.rest.routing import Router
 
-router = Router.combine(system.router, assistants.router, threads.router, state.router, runs.router)
+router = Router.combine(
+    system.router,
+    assistants.router,
+    threads.router,
+    state.router,
+    runs.router,
+    thread_stream.router,
+)

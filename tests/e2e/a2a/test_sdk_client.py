@@ -199,7 +199,7 @@ async def test_input_required_round_trip(base_url: str, version: str) -> None:
             for p in task.status.message.parts
             if p.HasField("data")
         ]
-        assert question == [{"question": "Approve this request? deploy to prod"}]
+        assert [q["question"] for q in question] == ["Approve this request? deploy to prod"]
         answered = await send(
             client, data_message({"approved": True}, task_id=task.id, context_id=task.context_id)
         )

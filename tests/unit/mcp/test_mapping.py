@@ -129,6 +129,43 @@ def test_generic_interrupt_is_a_form_elicitation() -> None:
     assert hitl.resume_command(plan, {"i1": {"action": "decline"}}) is None
 
 
+def test_interrupt_schema_is_the_form_and_the_answer_shape() -> None:
+    from interop.examples.approval import ANSWER_SCHEMA, describe
+
+    plan = _plan({"question": "Approve?", "schema": ANSWER_SCHEMA})
+    (question,) = plan.questions
+    assert question.params["requestedSchema"] == ANSWER_SCHEMA
+    accept = {"i1": {"action": "accept", "content": {"approved": True}}}
+    command = hitl.resume_command(plan, accept)
+    assert command == {"resume": {"approved": True}}
+    assert describe(command["resume"]) == "Approved."
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"nested": {"type": "object"}}},
+        {"type": "object", "properties": {}},
+        {"type": "array"},
+        {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}}}},
+    ],
+)
+def test_schema_mcp_cannot_show_falls_back_to_free_text(schema: dict[str, Any]) -> None:
+    plan = _plan({"question": "Which?", "schema": schema})
+    assert plan.questions[0].params["requestedSchema"] == hitl.DEFAULT_SCHEMA
+    accept = {"i1": {"action": "accept", "content": {"answer": "this"}}}
+    assert hitl.resume_command(plan, accept) == {"resume": "this"}
+
+
+def test_results_name_their_thread_in_kept_content() -> None:
+    assert c.structured({"n": 1}, "t-1") == {"n": 1, "thread_id": "t-1"}
+    assert c.structured({"thread_id": "own"}, "t-1") == {"thread_id": "own"}
+    assert c.structured(3, "t-1") == {"result": 3, "thread_id": "t-1"}
+    assert c.thread_block("t-1") == {"type": "text", "text": "thread_id: t-1"}
+    schema = output_schema({"type": "object", "properties": {"n": {"type": "integer"}}})
+    assert schema is not None and schema["properties"]["thread_id"]["type"] == "string"
+
+
 def test_native_interrupts_keep_their_keys_and_results() -> None:
     plan = _plan({"method": "sampling/createMessage", "params": {"maxTokens": 5}, "key": "q"})
     assert plan.questions[0].key == "q"
