@@ -18,6 +18,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from interop.core import serde
+from interop.core.context import run_context
 from interop.core.events import OUTCOME_EVENT
 from interop.core.ids import now
 from interop.core.models import Run, RunOutcome, RunStatus, Thread, ThreadStatus
@@ -170,8 +171,8 @@ async def _drive(
         "interrupt_after": run.kwargs.get("interrupt_after"),
         "durability": run.kwargs.get("durability") or "async",
     }
-    context = run.kwargs.get("context")
-    if context:
+    context = run_context(graph, run.kwargs.get("context"))
+    if context is not None:
         kwargs["context"] = context
     graph_input = _graph_input(run)
     if "events" not in publisher.modes:
