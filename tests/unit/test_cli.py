@@ -99,6 +99,15 @@ def test_check_bad_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "broken.json" in capsys.readouterr().err
 
 
+def test_check_misspelt_key_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "langgraph.json"
+    config.write_text('{"graphs": {"echo": "interop.examples.echo:graph"}, "grpahs": {}}')
+    assert main(["check", "--config", str(config)]) == 2
+    assert "'grpahs'" in capsys.readouterr().err
+
+
 def test_serve_with_a_bad_config_exits_before_serving(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
