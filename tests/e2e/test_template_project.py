@@ -16,7 +16,6 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
-
 from tests.fixtures import fake_openai
 
 from .support import TIMEOUT, ServerProcess, free_port, parse_sse, running_server, user_message
@@ -111,9 +110,7 @@ async def test_the_agent_streams_tokens_on_a_thread(client: LangGraphClient) -> 
 async def test_rest_empty_context_gets_the_schema_defaults(
     client: LangGraphClient, context: dict[str, Any] | None
 ) -> None:
-    result = await client.runs.wait(
-        None, "context_echo", input=user_message("x"), context=context
-    )
+    result = await client.runs.wait(None, "context_echo", input=user_message("x"), context=context)
     assert _last_text(result) == "hello, anonymous"
 
 
@@ -121,9 +118,7 @@ async def test_rest_assistant_and_run_context_overlay_the_defaults(
     client: LangGraphClient,
 ) -> None:
     assistant = await client.assistants.create("context_echo", context={"user": "ada"})
-    result = await client.runs.wait(
-        None, assistant["assistant_id"], input=user_message("x")
-    )
+    result = await client.runs.wait(None, assistant["assistant_id"], input=user_message("x"))
     assert _last_text(result) == "hello, ada"
     result = await client.runs.wait(
         None,
