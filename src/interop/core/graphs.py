@@ -204,7 +204,7 @@ def load_graphs(config: AgentConfig) -> dict[str, GraphEntry]:
 
 def _load_one(graph_id: str, spec: str, base: Path, description: str | None) -> GraphEntry:
     location, _, attr = spec.rpartition(":")
-    module = _import_location(graph_id, location, base)
+    module = import_location(f"graph {graph_id!r}", location, base)
     try:
         obj = getattr(module, attr)
     except AttributeError as exc:
@@ -232,27 +232,36 @@ def _load_one(graph_id: str, spec: str, base: Path, description: str | None) -> 
     return entry
 
 
-def _import_location(graph_id: str, location: str, base: Path) -> Any:
+def import_location(label: str, location: str, base: Path) -> Any:
+    """Import `location`: a file path (relative to `base`) or a dotted module name. Raises
+    ConfigError starting with `label` (what is being loaded) when that fails."""
     is_file = location.endswith(".py") or "/" in location or location.startswith(".")
     try:
         if not is_file:
             return importlib.import_module(location)
         file = (base / location).resolve()
         if not file.is_file():
-            raise ConfigError(f"graph {graph_id!r}: file not found: {file}")
-        module_name = f"interop_graph_{graph_id}_{abs(hash(str(file)))}"
+            raise ConfigError(f"{label}: file not found: {file}")
+        module_name = f"interop_user_{file.stem}_{abs(hash(str(file)))}"
         module_spec = importlib.util.spec_from_file_location(module_name, file)
         if module_spec is None or module_spec.loader is None:
-            raise ConfigError(f"graph {graph_id!r}: cannot import {file}")
+            raise ConfigError(f"{label}: cannot import {file}")
+        module = sys.modules.get(module_name)
+        if module is not None:
+            return module  # one file is one module, also when two config entries name it
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
         return module
     except ConfigError:
         raise
     except Exception as exc:  # the user's module failed to import: say which and why
         raise ConfigError(
-            f"graph {graph_id!r}: importing {location} failed: {type(exc).__name__}: {exc}"
+            f"{label}: importing {location} failed: {type(exc).__name__}: {exc}"
         ) from exc
 
 

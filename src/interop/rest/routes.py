@@ -21,6 +21,7 @@ from interop.core.threads import ThreadService
 from interop.rest import models as m
 from interop.rest import wire
 from interop.rest.errors import RequestError
+from interop.rest.headers import with_request_headers
 from interop.rest.responses import JSONResponse
 from interop.rest.routing import (
     Router,
@@ -598,7 +599,7 @@ def _run_request(body: m.RunCreateBase) -> RunRequest:
 async def _create(request: Request, stateful: bool) -> tuple[Run, RunRequest]:
     model: type[m.RunCreateBase] = m.RunCreateStateful if stateful else m.RunCreateStateless
     body = await parse_body(request, model)
-    run_request = _run_request(body)
+    run_request = with_request_headers(request, _run_request(body))
     thread_id = _path(request, "thread_id") if stateful else None
     run = await _runs(request).create(thread_id, run_request)
     return run, run_request
@@ -791,7 +792,10 @@ async def batch_runs(request: Request) -> Response:
             raise RequestError(422, detail) from exc
     # Each run is shown as it was created: a later one's creation gives the earlier ones time
     # to start, or even to end.
-    created = [wire.run(await _runs(request).create(None, _run_request(body))) for body in bodies]
+    created = [
+        wire.run(await _runs(request).create(None, with_request_headers(request, _run_request(b))))
+        for b in bodies
+    ]
     return _ok(created)
 
 
