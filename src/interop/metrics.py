@@ -86,6 +86,7 @@ class Metrics:
             "interop_runs_running", "Runs executing in this process.", registry=self.registry
         )
         self._request_children: dict[tuple[str, int], Counter] = {}
+        self._status_children: dict[str, tuple[Counter, Histogram]] = {}
         self._started: dict[str, float] = {}
 
     def watch_queue(self, load: Callable[[], tuple[int, int]]) -> None:
@@ -111,8 +112,12 @@ class Metrics:
             elapsed = time.monotonic() - started
         else:
             elapsed = max(0.0, (now() - run.created_at).total_seconds())
-        self.runs.labels(outcome.status).inc()
-        self.duration.labels(outcome.status).observe(elapsed)
+        children = self._status_children.get(outcome.status)
+        if children is None:
+            children = (self.runs.labels(outcome.status), self.duration.labels(outcome.status))
+            self._status_children[outcome.status] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

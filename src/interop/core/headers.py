@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+_CACHE_SIZE = 1024
 _NEVER = frozenset({"authorization", "x-api-key", "x-service-key", "x-tenant-id"})
 
 
@@ -26,6 +27,7 @@ class HeaderFilter:
 
     include: tuple[re.Pattern[str], ...] | None = None
     exclude: tuple[re.Pattern[str], ...] = ()
+    _decided: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_patterns(
@@ -37,7 +39,16 @@ class HeaderFilter:
         )
 
     def allows(self, name: str) -> bool:
-        """Whether the (lower-case) header `name` is copied."""
+        """Whether the (lower-case) header `name` is copied (decisions are cached: header
+        names repeat from request to request)."""
+        decided = self._decided.get(name)
+        if decided is None:
+            decided = self._decide(name)
+            if len(self._decided) < _CACHE_SIZE:
+                self._decided[name] = decided
+        return decided
+
+    def _decide(self, name: str) -> bool:
         if name in _NEVER or any(p.match(name) for p in self.exclude):
             return False
         if self.include is None:
