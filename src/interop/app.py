@@ -30,6 +30,7 @@ from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
 from interop.settings import Settings
 from interop.storage import open_storage
+from interop.toolkit import routes as toolkit
 
 log = logging.getLogger("interop")
 
@@ -55,6 +56,7 @@ class BearerAuth:
             or scope["path"] in _OPEN_PATHS
             or a2a.is_open_path(scope["path"])
             or scope["path"] in mcp_http.OPEN_PATHS
+            or scope["path"] in toolkit.OPEN_PATHS
             or any(route.matches(scope)[0] != Match.NONE for route in self.open_routes)
         ):
             await self.app(scope, receive, send)
@@ -131,6 +133,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
 
     api = [
         *router.routes(),
+        *toolkit.routes(),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         Route("/docs", docs_endpoint, methods=["GET"]),
@@ -159,6 +162,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.header_filter = http.headers
+    app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
     app.state.openapi = build_openapi(router.specs)
     return app

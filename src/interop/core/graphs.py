@@ -32,7 +32,7 @@ from interop.core.errors import InvalidInput
 log = logging.getLogger("interop.graphs")
 
 # Top-level keys of the config file. Served: what interop reads.
-_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp"})
+_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit"})
 # The reference's keys about building a container image: nothing a running graph misses.
 _BUILD_KEYS = frozenset(
     {
