@@ -113,15 +113,17 @@ def _config(run: Run) -> RunnableConfig:
 async def execute(service: RunService, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status = "running"
-    if not run.temporary:
-        await service.storage.runs.set_status(run.run_id, "running")
-    service.notify(run, None)
     publisher = _Publisher(service, run)
     config = _config(run)
     saver = service.ephemeral_saver if run.temporary else service.storage.checkpoints.saver
     graph: Pregel[Any] | None = None
     rollback = False
     try:
+        # Inside the try: a cancel that arrives once `running` is stored, before this resumes,
+        # still ends the run.
+        if not run.temporary:
+            await service.storage.runs.set_status(run.run_id, "running")
+        service.notify(run, None)
         entry = service.assistants.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)
         deadline = asyncio.timeout(service.run_timeout)
