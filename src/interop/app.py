@@ -11,11 +11,11 @@ from pathlib import Path
 import swagger_ui
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from interop import heap
+from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.core.assistants import AssistantService
 from interop.core.events import InProcessBroker
@@ -26,11 +26,13 @@ from interop.core.scheduler import Scheduler
 from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
+from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from interop.rest.errors import EXCEPTION_HANDLERS, error_response
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
 from interop.settings import Settings
 from interop.storage import open_storage
+from interop.toolkit import routes as toolkit
 
 log = logging.getLogger("interop")
 
@@ -41,9 +43,13 @@ class BearerAuth:
     """Requires `Authorization: Bearer <token>` on every HTTP route except /ok and the A2A agent
     cards (401 otherwise)."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str | None, open_routes: list[BaseRoute] | None = None
+    ) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode() if token else None
+        # The routes of the user's `http.app` are the user's to protect (as in the reference).
+        self.open_routes = open_routes or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -52,6 +58,8 @@ class BearerAuth:
             or scope["path"] in _OPEN_PATHS
             or a2a.is_open_path(scope["path"])
             or scope["path"] in mcp_http.OPEN_PATHS
+            or scope["path"] in toolkit.OPEN_PATHS
+            or any(route.matches(scope)[0] != Match.NONE for route in self.open_routes)
         ):
             await self.app(scope, receive, send)
             return
@@ -74,12 +82,16 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
         log.info("no interop.json or langgraph.json here: serving the bundled example agents")
     else:
         log.info("loading graphs from %s", path)
+    http_config.parse(config.raw.get("http"), path)  # a bad `http` section stops here
     return load_graphs(config)
 
 
 def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
     """The interop ASGI app. Storage opens and workers start in the lifespan."""
     agents = graphs if graphs is not None else load_agents(settings)
+    http = http_config.load(settings.resolve_config())
+    user_app = http_config.load_user_app(http)
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,6 +104,8 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
+        runs.add_listener(metrics.on_run)
+        metrics.watch_queue(runs.load)
         await assistants.ensure_system_assistants()
         app.state.storage = storage
         app.state.assistants = assistants
@@ -115,10 +129,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await app.state.a2a.close()
             await storage.close()
 
-    routes = [
+    api = [
         *router.routes(),
-        *a2a.routes(),
-        *mcp_http.routes(),
+        *toolkit.routes(),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         Route("/docs", docs_endpoint, methods=["GET"]),
         Mount(
@@ -126,13 +140,27 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             app=StaticFiles(directory=str(Path(swagger_ui.__file__).parent / "static")),
         ),
     ]
+    routes = http_config.assemble(
+        http, api=api, a2a=a2a.routes(), mcp=mcp_http.routes(), user_app=user_app
+    )
+    user_routes = list(user_app.routes) if user_app is not None else []
     app = Starlette(
         routes=routes,
-        exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(BearerAuth, token=settings.auth_token)],
-        lifespan=lifespan,
+        exception_handlers={
+            **(user_app.exception_handlers if user_app is not None else {}),
+            **EXCEPTION_HANDLERS,
+        },
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            *http_config.middleware(http, user_app),
+            Middleware(BearerAuth, token=settings.auth_token, open_routes=user_routes),
+        ],
+        lifespan=http_config.lifespan_with_user_app(lifespan, user_app),
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.header_filter = http.headers
+    app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
     app.state.openapi = build_openapi(router.specs)
     return app

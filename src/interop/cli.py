@@ -126,7 +126,11 @@ def _serve(
 
     from interop.app import create_app
 
-    app = create_app(settings, graphs)
+    try:
+        app = create_app(settings, graphs)
+    except ConfigError as exc:  # e.g. the `http.app` module does not import
+        print(f"interop: {exc}", file=sys.stderr)
+        return 2
     base = (settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}").rstrip("/")
     app.state.banner = [
         f"interop {__version__} ready",

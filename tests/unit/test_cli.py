@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -97,6 +98,33 @@ def test_check_bad_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     config.write_text("{oops")
     assert main(["check", "--config", str(config)]) == 2
     assert "broken.json" in capsys.readouterr().err
+
+
+def test_check_misspelt_key_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "langgraph.json"
+    config.write_text('{"graphs": {"echo": "interop.examples.echo:graph"}, "grpahs": {}}')
+    assert main(["check", "--config", str(config)]) == 2
+    assert "'grpahs'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("http", "names"),
+    [
+        ({"corss": {}}, "'corss'"),
+        ({"app": "./missing.py:app"}, "http.app"),
+        ({"app": "interop.examples.echo:graph"}, "http.app"),
+    ],
+)
+def test_serve_with_a_bad_http_section_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], http: dict[str, object], names: str
+) -> None:
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {"echo": "interop.examples.echo:graph"}, "http": http}))
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert main(["serve", "--config", str(config), "--port", "0", "--database", db]) == 2
+    assert names in capsys.readouterr().err
 
 
 def test_serve_with_a_bad_config_exits_before_serving(

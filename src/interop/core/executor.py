@@ -17,6 +17,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from interop.core import serde
+from interop.core.context import run_context
 from interop.core.ids import now
 from interop.core.models import Run, RunOutcome
 from interop.core.outcomes import finish_run
@@ -108,15 +109,17 @@ def _config(run: Run) -> RunnableConfig:
 async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status, run.updated_at = "running", now()
-    if not run.temporary:
-        await ports.storage.runs.set_status(run.run_id, "running", at=now())
-    ports.listeners.notify(run, None)
     publisher = _Publisher(ports, run)
     config = _config(run)
     saver = ports.ephemeral_saver if run.temporary else ports.storage.checkpoints.saver
     graph: Pregel[Any] | None = None
     rollback = False
     try:
+        # Inside the try: a cancel that arrives once `running` is stored, before this resumes,
+        # still ends the run.
+        if not run.temporary:
+            await ports.storage.runs.set_status(run.run_id, "running", at=now())
+        ports.listeners.notify(run, None)
         entry = ports.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)
         deadline = asyncio.timeout(ports.run_timeout)
@@ -166,8 +169,8 @@ async def _drive(
         "interrupt_after": run.kwargs.get("interrupt_after"),
         "durability": run.kwargs.get("durability") or "async",
     }
-    context = run.kwargs.get("context")
-    if context:
+    context = run_context(graph, run.kwargs.get("context"))
+    if context is not None:
         kwargs["context"] = context
     graph_input = _graph_input(run)
     if "events" not in publisher.modes:

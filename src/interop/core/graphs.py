@@ -31,8 +31,33 @@ from interop.core.errors import InvalidInput
 
 log = logging.getLogger("interop.graphs")
 
-# Keys of the reference's config format that we accept without using them (yet).
-_KNOWN_KEYS = {"graphs", "env", "a2a", "mcp"}
+# Top-level keys of the config file. Served: what interop reads.
+_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit"})
+# The reference's keys about building a container image: nothing a running graph misses.
+_BUILD_KEYS = frozenset(
+    {
+        "dependencies",
+        "python_version",
+        "node_version",
+        "pip_config_file",
+        "pip_installer",
+        "dockerfile_lines",
+        "base_image",
+        "image_distro",
+        "keep_pkg_tools",
+        "api_version",
+        "_INTERNAL_docker_tag",
+    }
+)
+# The reference's keys interop does not serve yet, and what a graph misses meanwhile.
+_UNSERVED_KEYS = {
+    "store": "the store's index and TTL settings are ignored (no semantic search)",
+    "checkpointer": "the checkpointer's TTL and serde settings are ignored",
+    "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
+    "encryption": "the custom encryption handler is not run: data is stored unencrypted",
+    "webhooks": "webhook settings are ignored",
+    "ui": "generative UI components are not served",
+}
 BUNDLED_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
 
 
@@ -113,10 +138,30 @@ def read_config(path: Path) -> AgentConfig:
             raise ConfigError(
                 f"{path}: graph {name!r}: expected 'path/to/file.py:attr', got {spec!r}"
             )
-    for key in sorted(set(raw) - _KNOWN_KEYS):
-        log.warning("%s: config key %r is not used by interop yet; ignoring it", path, key)
+    _check_keys(raw, path)
     _apply_env(raw.get("env"), path)
     return AgentConfig(path=path, graphs=dict(graphs), raw=raw)
+
+
+def _check_keys(raw: dict[str, Any], path: Path) -> None:
+    """A key nobody knows is a mistake (ConfigError naming it); a known key interop does not
+    serve yet is a warning saying what the graphs miss."""
+    known = _SERVED_KEYS | _BUILD_KEYS | set(_UNSERVED_KEYS)
+    unknown = sorted(key for key in raw if key not in known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown config key(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known - {'_INTERNAL_docker_tag'}))})"
+        )
+    for key in sorted(set(raw) & set(_UNSERVED_KEYS)):
+        log.warning("%s: %r is not served by interop yet: %s", path, key, _UNSERVED_KEYS[key])
+    build = sorted(set(raw) & _BUILD_KEYS)
+    if build:
+        log.info(
+            "%s: %s describe an image build; interop runs in this environment",
+            path,
+            ", ".join(build),
+        )
 
 
 def _apply_env(env: Any, config_path: Path) -> None:
@@ -130,7 +175,11 @@ def _apply_env(env: Any, config_path: Path) -> None:
 
         env_path = (config_path.parent / env).resolve()
         if not env_path.is_file():
-            raise ConfigError(f"{config_path}: env file not found: {env_path}")
+            # As the reference does: a missing env file sets nothing.
+            log.warning(
+                "%s: env file %s not found; no variables loaded from it", config_path, env_path
+            )
+            return
         values = dotenv_values(env_path)
         os.environ.update({k: v for k, v in values.items() if v is not None})
         return
@@ -155,7 +204,7 @@ def load_graphs(config: AgentConfig) -> dict[str, GraphEntry]:
 
 def _load_one(graph_id: str, spec: str, base: Path, description: str | None) -> GraphEntry:
     location, _, attr = spec.rpartition(":")
-    module = _import_location(graph_id, location, base)
+    module = import_location(f"graph {graph_id!r}", location, base)
     try:
         obj = getattr(module, attr)
     except AttributeError as exc:
@@ -183,27 +232,36 @@ def _load_one(graph_id: str, spec: str, base: Path, description: str | None) -> 
     return entry
 
 
-def _import_location(graph_id: str, location: str, base: Path) -> Any:
+def import_location(label: str, location: str, base: Path) -> Any:
+    """Import `location`: a file path (relative to `base`) or a dotted module name. Raises
+    ConfigError starting with `label` (what is being loaded) when that fails."""
     is_file = location.endswith(".py") or "/" in location or location.startswith(".")
     try:
         if not is_file:
             return importlib.import_module(location)
         file = (base / location).resolve()
         if not file.is_file():
-            raise ConfigError(f"graph {graph_id!r}: file not found: {file}")
-        module_name = f"interop_graph_{graph_id}_{abs(hash(str(file)))}"
+            raise ConfigError(f"{label}: file not found: {file}")
+        module_name = f"interop_user_{file.stem}_{abs(hash(str(file)))}"
         module_spec = importlib.util.spec_from_file_location(module_name, file)
         if module_spec is None or module_spec.loader is None:
-            raise ConfigError(f"graph {graph_id!r}: cannot import {file}")
+            raise ConfigError(f"{label}: cannot import {file}")
+        module = sys.modules.get(module_name)
+        if module is not None:
+            return module  # one file is one module, also when two config entries name it
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
         return module
     except ConfigError:
         raise
     except Exception as exc:  # the user's module failed to import: say which and why
         raise ConfigError(
-            f"graph {graph_id!r}: importing {location} failed: {type(exc).__name__}: {exc}"
+            f"{label}: importing {location} failed: {type(exc).__name__}: {exc}"
         ) from exc
 
 

@@ -50,6 +50,10 @@ class RunService:
         failures are logged."""
         self.ports.listeners.add(listener)
 
+    def load(self) -> tuple[int, int]:
+        """(waiting, running): the runs of this process's queue (for metrics)."""
+        return self.scheduler.load()
+
     async def start(self) -> None:
         """Recover runs a previous process left behind, then start the workers."""
         await self.scheduler.start()

@@ -176,6 +176,10 @@ class Scheduler:
             if not task.cancelled() and task.exception() is not None:
                 log.error("run %s: executor failed", run_id, exc_info=task.exception())
 
+    def load(self) -> tuple[int, int]:
+        """(waiting, running): the runs of this process's queue (for metrics)."""
+        return len(self._inflight) - len(self._tasks), len(self._tasks)
+
     def cancel_reason(self, run_id: str) -> str | None:
         return self._cancel_reasons.get(run_id)
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.messages import BaseMessage
+
+from interop.core.text import content_text
 
 
 def message_text(message: BaseMessage) -> str:
     """Return the plain text of a message, joining the text blocks of list content."""
-    content: Any = message.content
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(str(block.get("text", "")))
-    return "".join(parts)
+    return content_text(message.content)
 
 
 def last_user_text(messages: Sequence[BaseMessage]) -> str:

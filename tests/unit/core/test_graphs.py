@@ -155,22 +155,33 @@ def test_read_config_accepts_spec_objects(tmp_path: Path) -> None:
     assert config.graphs == body["graphs"]
 
 
-def test_read_config_unknown_keys_only_warn(
+def test_read_config_unserved_keys_warn_and_build_keys_do_not(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = {
         "graphs": {"g": "./agent.py:graph"},
         "dependencies": ["."],
         "python_version": "3.12",
+        "dockerfile_lines": [],
         "store": {"index": {}},
+        "auth": {"path": "./auth.py:auth"},
     }
     with caplog.at_level(logging.WARNING, logger="interop.graphs"):
         config = read_config(_write_config(tmp_path, body))
     assert config.graphs == {"g": "./agent.py:graph"}
-    warnings = [
-        r for r in caplog.records if r.name == "interop.graphs" and r.levelno == logging.WARNING
-    ]
-    assert len(warnings) == 3
+    warned = sorted(
+        r.args[1]  # type: ignore[index]
+        for r in caplog.records
+        if r.name == "interop.graphs" and r.levelno == logging.WARNING
+    )
+    assert warned == ["auth", "store"]
+
+
+@pytest.mark.parametrize("key", ["graph", "enviroment", "htttp", "dependancies"])
+def test_read_config_misspelt_key_is_an_error_naming_it(tmp_path: Path, key: str) -> None:
+    body = {"graphs": {"g": "./agent.py:graph"}, key: {}}
+    with pytest.raises(ConfigError, match=repr(key)):
+        read_config(_write_config(tmp_path, body))
 
 
 def test_read_config_known_keys_do_not_warn(
@@ -207,9 +218,13 @@ def test_env_file_is_applied_relative_to_the_config(
     assert os.environ["INTEROP_TEST_DOTENV"] == "from-file"
 
 
-def test_env_file_missing(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError):
-        read_config(_write_config(tmp_path, {"graphs": {"g": "./a.py:g"}, "env": "missing.env"}))
+def test_env_file_missing_is_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="interop.graphs"):
+        config = read_config(
+            _write_config(tmp_path, {"graphs": {"g": "./a.py:g"}, "env": "missing.env"})
+        )
+    assert config.graphs == {"g": "./a.py:g"}
+    assert [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def test_env_of_wrong_type(tmp_path: Path) -> None:

@@ -531,6 +531,33 @@ async def test_cancel_running_run(svc: Services) -> None:
     assert await _thread_status(svc, thread_id) != "busy"
 
 
+async def test_cancel_as_the_running_status_is_stored_still_ends_the_run(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client sees `running` as soon as it is stored and may cancel before the executor has
+    # resumed from that write: the cancel must still end the run (nobody waits forever).
+    stored = asyncio.Event()
+    resume = asyncio.Event()
+    set_status = svc.storage.runs.set_status
+
+    async def slow_set_status(run_id: str, status: Any, *args: Any, **kwargs: Any) -> None:
+        await set_status(run_id, status, *args, **kwargs)
+        if status == "running":
+            stored.set()
+            await resume.wait()
+
+    monkeypatch.setattr(svc.storage.runs, "set_status", slow_set_status)
+    thread_id = await _thread(svc)
+    run = await svc.runs.create(thread_id, _long_countdown())
+    await asyncio.wait_for(stored.wait(), WAIT)
+    assert await _stored_status(svc, run) == "running"
+    await svc.runs.cancel(thread_id, run.run_id, action="interrupt")
+    resume.set()
+    outcome = await _outcome(svc, run)
+    assert outcome.status == "interrupted"
+    assert await _stored_status(svc, run) == "interrupted"
+
+
 async def test_cancel_rollback_removes_run_and_its_checkpoints(svc: Services) -> None:
     thread_id = await _thread(svc)
     done = await svc.runs.create(
