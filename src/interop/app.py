@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interop import heap
 from interop.a2a import routes as a2a
+from interop.brokers import describe, open_broker
 from interop.core.assistants import AssistantService
-from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
@@ -82,7 +82,8 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storage = await open_storage(settings.database)
-        broker = InProcessBroker()
+        broker = await open_broker(settings.redis)
+        log.info("event broker: %s", describe(settings.redis))
         assistants = AssistantService(storage, agents)
         threads = ThreadService(storage, assistants)
         runs = RunService(
@@ -115,6 +116,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()
+            await broker.aclose()
             await storage.close()
 
     routes = [

@@ -42,12 +42,10 @@ class _Publisher:
         self._partial: dict[str, BaseMessageChunk] = {}
 
     async def emit(self, event: str, data: Any) -> None:
-        payload = serde.dumps(data)
-        broker = self.service.broker
-        await broker.publish(self.run.run_id, event, payload)
-        # Checked per event: a thread stream may be joined while the run is under way.
-        if broker.has_channel(self.run.thread_id):
-            await broker.publish(self.run.thread_id, event, payload)
+        # Mirrored per event: a thread stream may be joined while the run is under way.
+        await self.service.broker.publish(
+            self.run.run_id, event, serde.dumps(data), mirror=self.run.thread_id
+        )
 
     async def chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
         if mode == "values" and not namespace:
@@ -280,7 +278,7 @@ async def finish_run(
     )
     await broker.close(run.run_id)
     service.notify(run, outcome)
-    if broker.has_channel(run.thread_id):
+    if await broker.exists(run.thread_id):
         await broker.publish(
             run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
         )

@@ -143,7 +143,7 @@ class RunService:
             run.status = "pending"
             await self.storage.runs.set_status(run.run_id, "pending", attempt=run.attempt)
         for run in await self.storage.runs.with_status("pending"):
-            self._open_channel(run)
+            await self.broker.open(run.run_id)
             await self._publish_metadata(run)
             self._submit(run)
 
@@ -266,7 +266,7 @@ class RunService:
             await self.storage.runs.create(
                 run, reject_if_inflight=request.multitask_strategy == "reject"
             )
-        self._open_channel(run)
+        await self.broker.open(run.run_id)
         await self._publish_metadata(run)
         if request.multitask_strategy in ("interrupt", "rollback"):
             action: CancelAction = (
@@ -278,14 +278,9 @@ class RunService:
         self._submit(run)
         return run
 
-    def _open_channel(self, run: Run) -> None:
-        self.broker.open(run.run_id)
-
     async def _publish_metadata(self, run: Run) -> None:
         data = serde.dumps({"run_id": run.run_id, "attempt": run.attempt})
-        await self.broker.publish(run.run_id, "metadata", data)
-        if self.broker.has_channel(run.thread_id):
-            await self.broker.publish(run.thread_id, "metadata", data)
+        await self.broker.publish(run.run_id, "metadata", data, mirror=run.thread_id)
 
     # -- scheduling -----------------------------------------------------------------------------
 
@@ -498,7 +493,7 @@ class RunService:
 
     async def wait(self, run: Run) -> RunOutcome:
         """Wait for the run to end and return how it ended (callers bound the wait)."""
-        if not run.done or self.broker.has_channel(run.run_id):
+        if not run.done or await self.broker.exists(run.run_id):
             async for event in self.broker.subscribe(run.run_id, FROM_START):
                 if event.event == OUTCOME_EVENT:
                     return outcome_from_json(serde.loads(event.data))
@@ -513,7 +508,7 @@ class RunService:
 
     async def stream(self, run: Run, start: str = FROM_START) -> AsyncIterator[StreamEvent]:
         """The run's events after `start`, ending when the run ends."""
-        if run.done and not self.broker.has_channel(run.run_id):
+        if run.done and not await self.broker.exists(run.run_id):
             return
         async for event in self.broker.subscribe(run.run_id, start):
             if event.event == OUTCOME_EVENT:
@@ -525,7 +520,7 @@ class RunService:
     ) -> AsyncIterator[StreamEvent]:
         """Events of every run on the thread from `start`, until the client leaves."""
         await self.threads.get(thread_id)
-        self.broker.open(thread_id)
+        await self.broker.open(thread_id)
         async for event in self.broker.subscribe(thread_id, start):
             if event_in_modes(event.event, stream_modes):
                 yield event
