@@ -57,4 +57,4 @@ async def open_broker(url: str | None, *, prefix: str | None = None) -> EventBro
         await client.aclose()
         raise BrokerUnavailable(f"cannot reach Redis at {describe(url)}: {exc}") from None
     chosen = prefix if prefix is not None else os.environ.get("INTEROP_REDIS_PREFIX")
-    return RedisBroker(client, prefix=chosen or DEFAULT_PREFIX, label=f"redis {describe(url)}")
+    return RedisBroker(client, prefix=chosen or DEFAULT_PREFIX)

@@ -57,9 +57,6 @@ class InProcessBroker:
         self._expired_at = 0.0
         self._signals = Fanout()
 
-    def __str__(self) -> str:
-        return "in-process"
-
     def _live(self, name: str, current: float) -> _Channel | None:
         """The channel, unless it outlived its retention unread (then it is dropped)."""
         channel = self._channels.get(name)

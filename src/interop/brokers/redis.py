@@ -139,14 +139,12 @@ class RedisBroker:
         prefix: str = "interop:",
         max_events: int = MAX_EVENTS,
         retention: float = RETENTION,
-        label: str = "redis",
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._max_events = max_events
         self._ttl_ms = max(1, int(retention * 1000))
         self._block = max(0.001, min(_MAX_BLOCK, retention / 3))
-        self._label = label
         self._publish = client.register_script(_PUBLISH)
         self._open = client.register_script(_OPEN)
         self._close = client.register_script(_CLOSE)
@@ -156,9 +154,6 @@ class RedisBroker:
         self._confirmed: dict[str, asyncio.Event] = {}
         self._subscribe_lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
-
-    def __str__(self) -> str:
-        return self._label
 
     def _key(self, channel: str) -> str:
         return f"{self._prefix}ch:{channel}"

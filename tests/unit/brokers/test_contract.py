@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 import pytest
+import redis.asyncio as aioredis
+from tests.redis_env import delete_keys, key_prefix, redis_url
 
-from interop.brokers import BrokerUnavailable, open_broker
 from interop.brokers.memory import InProcessBroker
 from interop.brokers.redis import RedisBroker
 from interop.core.events import FROM_NOW, FROM_START, EventBroker, parse_event_id
 from interop.core.models import StreamEvent
 
-_DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 WITHIN = 10.0
 
 
@@ -49,23 +47,12 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[MakeBroker]:
         yield memory
         return
 
-    configured = os.environ.get("INTEROP_TEST_REDIS_URL")
-    url = configured or _DEFAULT_REDIS
-    prefix = f"interop-test:{uuid.uuid4().hex}:"
-    try:
-        probe = await open_broker(url, prefix=prefix)
-    except BrokerUnavailable as exc:
-        if configured:
-            pytest.fail(f"INTEROP_TEST_REDIS_URL is set but Redis does not answer: {exc}")
-        pytest.skip(f"no Redis at {url} (set INTEROP_TEST_REDIS_URL): {exc}")
-    assert isinstance(probe, RedisBroker)
+    url = redis_url()
+    prefix = key_prefix()
 
     async def redis(*, max_events: int = 10_000, retention: float = 120.0) -> EventBroker:
-        opened = await open_broker(url, prefix=prefix)
-        assert isinstance(opened, RedisBroker)
-        broker = RedisBroker(
-            opened._client, prefix=prefix, max_events=max_events, retention=retention
-        )
+        client = aioredis.Redis.from_url(url)
+        broker = RedisBroker(client, prefix=prefix, max_events=max_events, retention=retention)
         made.append(broker)
         return broker
 
@@ -74,11 +61,7 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[MakeBroker]:
     finally:
         for broker in made:
             await broker.aclose()
-        client = probe._client
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await probe.aclose()
+        delete_keys(url, prefix)
 
 
 async def _collect(stream: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
