@@ -1,10 +1,12 @@
 """Two `interop serve` processes on one Redis (and one SQLite file): a stream dropped at one
 process resumes at the other with Last-Event-ID, every later event exactly once; a thread
-stream joined at one process sees the run another process executes."""
+stream joined at one process sees the run another process executes; the MCP tool list at one
+process follows an assistant created at the other (a broker signal)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -14,12 +16,15 @@ from tests.redis_env import delete_keys, key_prefix, redis_url
 
 from .support import (
     COUNTDOWN,
+    ECHO,
+    MCP_ACCEPT,
     TIMEOUT,
     Record,
     ServerProcess,
     countdown_input,
     eventually,
     iter_sse,
+    mcp_initialize,
     read_sse,
     running_server,
     stream_until_remaining,
@@ -143,3 +148,33 @@ async def test_a_thread_stream_at_one_process_sees_a_run_at_the_other(
     assert events.count("values") == 2
     assert seen[-2].data["messages"][0]["content"] == "done"
     assert len({r.id for r in seen}) == len(seen)
+
+
+async def _tool_names(http: httpx.AsyncClient, session: str) -> set[str]:
+    headers = {
+        "content-type": "application/json",
+        "accept": MCP_ACCEPT,
+        "mcp-session-id": session,
+        "mcp-protocol-version": "2025-11-25",
+    }
+    response = await http.post(
+        "/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    )
+    assert response.status_code == 200
+    return {tool["name"] for tool in response.json()["result"]["tools"]}
+
+
+async def test_mcp_tools_follow_an_assistant_created_at_the_other_process(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient, str],
+) -> None:
+    first_http, second_http, _ = clients
+    initialized = await mcp_initialize(second_http)
+    assert initialized.status_code == 200
+    session = initialized.headers["mcp-session-id"]
+    before = await _tool_names(second_http, session)  # the second process's door is up
+    name = f"probe_{uuid.uuid4().hex[:8]}"
+    created = await first_http.post("/assistants", json={"graph_id": ECHO, "name": name})
+    assert created.status_code == 200
+    assert name not in before
+    # the second process's cached catalogue is refreshed by the signal
+    await eventually(lambda: _tool_names(second_http, session), lambda names: name in names)

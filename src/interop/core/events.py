@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -27,6 +28,12 @@ _EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 # Where a reader starts: the first event still kept, only new events, or after an event id.
 FROM_START = "start"
 FROM_NOW = "now"
+
+# Signal topics. ASSISTANTS_CHANGED: an assistant was created, updated or deleted (payload:
+# the sender's ORIGIN, so that a process can skip what it sent itself).
+ASSISTANTS_CHANGED = "assistants-changed"
+# This server process, in signal payloads.
+ORIGIN = uuid.uuid4().hex.encode()
 
 # How long a channel is kept after its last event when nobody reads it (seconds).
 RETENTION = 120.0
