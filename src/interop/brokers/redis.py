@@ -119,9 +119,9 @@ def _start_id(start: str) -> str:
     parsed = parse_event_id(start)
     if parsed is None:
         return "0-0"
-    # Past Redis's id range nothing can follow: clamp to the last id that can be read after.
-    ms, seq = min(parsed, (_ID_MAX, _ID_MAX - 1))
-    return f"{min(ms, _ID_MAX)}-{seq}"
+    # Past Redis's id range (64-bit parts): clamp each part, which orders the same events after.
+    ms, seq = parsed
+    return f"{min(ms, _ID_MAX)}-{min(seq, _ID_MAX - 1)}"
 
 
 def _script_entries(raw: Sequence[Any]) -> list[_Entry]:
