@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import swagger_ui
@@ -17,8 +18,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interop import heap, http_config
 from interop.a2a import routes as a2a
+from interop.brokers import describe, open_broker
 from interop.core.assistants import AssistantService
-from interop.core.events import InProcessBroker
+from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
 from interop.core.runs import RunService
@@ -86,6 +88,23 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
     return load_graphs(config)
 
 
+def _signaller(broker: EventBroker, topic: str) -> Callable[[], None]:
+    """A listener that sends `topic` (payload: this process) through the broker."""
+    sending: set[asyncio.Task[None]] = set()
+
+    def sent(task: asyncio.Task[None]) -> None:
+        sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("cannot send the %r signal: %s", topic, task.exception())
+
+    def send() -> None:
+        task = asyncio.get_running_loop().create_task(broker.signal(topic, ORIGIN))
+        sending.add(task)
+        task.add_done_callback(sent)
+
+    return send
+
+
 def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) -> Starlette:
     """The interop ASGI app. Storage opens and workers start in the lifespan."""
     agents = graphs if graphs is not None else load_agents(settings)
@@ -96,8 +115,11 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storage = await open_storage(settings.database)
-        broker = InProcessBroker()
+        broker = await open_broker(settings.redis)
+        log.info("event broker: %s", describe(settings.redis))
         assistants = AssistantService(storage, agents)
+        # Other processes' caches of the assistant list (MCP tools) follow this one's changes.
+        assistants.add_listener(_signaller(broker, ASSISTANTS_CHANGED))
         scheduler = Scheduler(
             RunPorts(storage, broker, assistants.graph, run_timeout=settings.run_timeout),
             workers=settings.workers_per_process,
@@ -127,6 +149,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()
+            await broker.aclose()
             await storage.close()
 
     api = [

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         "sqlite:///:memory: for a throwaway server",
     )
     serve.add_argument(
+        "--redis",
+        help="Redis URL for run events and signals across processes: redis://host:port/db "
+        "(or set INTEROP_REDIS; default: in-process)",
+    )
+    serve.add_argument(
         "--workers-per-process",
         type=int,
         dest="workers",
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.database:
         settings.database = args.database
+    if args.redis:
+        settings.redis = args.redis
     if args.workers:
         settings.workers_per_process = args.workers
     if args.auth_token:
@@ -97,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.redis:
+        problem = _probe_broker(settings.redis)
+        if problem is not None:
+            print(f"interop: --redis: {problem}", file=sys.stderr)
+            return 2
     return _serve(settings, graphs, access_log=args.access_log, log_level=args.log_level)
 
 
@@ -119,12 +131,30 @@ def _claim(database: str) -> bool:
     return True
 
 
+def _probe_broker(url: str) -> str | None:
+    """Why the broker at `url` cannot be used, or None when it answers."""
+    import asyncio
+
+    from interop.brokers import BrokerUnavailable, open_broker
+
+    async def probe() -> None:
+        broker = await open_broker(url)
+        await broker.aclose()
+
+    try:
+        asyncio.run(probe())
+    except BrokerUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def _serve(
     settings: Settings, graphs: dict[str, GraphEntry], *, access_log: bool, log_level: str
 ) -> int:
     import uvicorn
 
     from interop.app import create_app
+    from interop.brokers import describe
 
     try:
         app = create_app(settings, graphs)
@@ -139,6 +169,7 @@ def _serve(
         f"  A2A       {base}/a2a/{{assistant_id}}",
         f"  MCP       {base}/mcp",
         f"  database  {settings.database}",
+        f"  broker    {describe(settings.redis)}",
     ]
     config = uvicorn.Config(
         app,

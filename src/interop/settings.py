@@ -27,6 +27,8 @@ class Settings:
     database: str = field(
         default_factory=lambda: os.environ.get("INTEROP_DATABASE", DEFAULT_DATABASE)
     )
+    # Redis for run events and signals (None: the in-process broker of one server process).
+    redis: str | None = field(default_factory=lambda: os.environ.get("INTEROP_REDIS") or None)
     workers_per_process: int = field(
         default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 10)
     )

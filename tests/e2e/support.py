@@ -298,6 +298,24 @@ async def read_sse(
     return response, records, comments
 
 
+async def stream_until_remaining(
+    http: httpx.AsyncClient, thread_id: str, body: dict[str, Any], remaining: int
+) -> list[Record]:
+    """POST a countdown run's stream and drop the connection mid-run, after the `custom` event
+    with `remaining`; the records read until then."""
+    seen: list[Record] = []
+    async with (
+        asyncio.timeout(TIMEOUT),
+        http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response,
+    ):
+        assert response.status_code == 200
+        async for record in iter_sse(response):
+            seen.append(record)
+            if record.event == "custom" and record.data["remaining"] == remaining:
+                break  # leaving the block closes the connection mid-run
+    return seen
+
+
 def countdown_input(n: int = 3, delay: float = 0.05) -> dict[str, Any]:
     return {"n": n, "delay": delay}
 

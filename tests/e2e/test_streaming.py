@@ -20,6 +20,7 @@ from .support import (
     new_thread,
     read_sse,
     run_status,
+    stream_until_remaining,
     thread_status,
     user_message,
 )
@@ -394,16 +395,7 @@ async def test_drop_and_resume_with_last_event_id(
         "stream_mode": ["custom", "values", "updates"],
         "stream_resumable": True,
     }
-    first: list[Record] = []
-    async with (
-        asyncio.timeout(TIMEOUT),
-        http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response,
-    ):
-        assert response.status_code == 200
-        async for record in iter_sse(response):
-            first.append(record)
-            if record.event == "custom" and record.data["remaining"] == 4:
-                break  # leaving the block closes the connection mid-run
+    first = await stream_until_remaining(http, thread_id, body, 4)
     run_id = first[0].data["run_id"]
     assert first[-1].id
     run = await client.runs.get(thread_id, run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import textwrap
 from pathlib import Path
@@ -147,3 +148,37 @@ def test_usage_errors_exit_with_argparse_code(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/0",  # not a Redis URL
+        "redis://127.0.0.1:notaport/0",  # malformed
+        "redis://127.0.0.1:{port}/0",  # nothing answers
+    ],
+)
+def test_serve_with_an_unusable_redis_exits_2_with_one_line(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = url.format(port=_closed_port())
+    assert main(["serve", "--redis", url, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("interop: --redis")
+    assert "Traceback" not in err
+
+
+def test_serve_reads_redis_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTEROP_REDIS", f"redis://127.0.0.1:{_closed_port()}/0")
+    assert main(["serve", "--port", "0"]) == 2
+    assert capsys.readouterr().err.startswith("interop: --redis")

@@ -1,18 +1,21 @@
-"""Run event streams: every event gets a unique, monotonic id and is kept in a bounded log.
+"""Run event streams and signals: the broker protocol, event ids and where a reader starts.
 
-A reader can join from the start, from now, or after a `Last-Event-ID`, and misses nothing
-that is still in the log. The in-process broker is the embedded default; a Redis broker
-implements the same protocol to fan events out across server processes.
+Every event gets a unique id, strictly increasing per channel, and is kept in a bounded log, so
+a reader can join from the start, from now, or after a `Last-Event-ID`, and misses nothing that
+is still kept. Signals (cancel, wake-ups, list changes) are fire-and-forget notices to every
+current listener of a topic, in every process sharing the broker.
+
+Implementations live in `interop.brokers`: the in-process broker (the embedded default) and the
+Redis broker (Streams for events, pub/sub for signals) that spans server processes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from collections import deque
+import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from interop.core.models import StreamEvent
@@ -25,6 +28,17 @@ _EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 # Where a reader starts: the first event still kept, only new events, or after an event id.
 FROM_START = "start"
 FROM_NOW = "now"
+
+# Signal topics. ASSISTANTS_CHANGED: an assistant was created, updated or deleted (payload:
+# the sender's ORIGIN, so that a process can skip what it sent itself).
+ASSISTANTS_CHANGED = "assistants-changed"
+# This server process, in signal payloads.
+ORIGIN = uuid.uuid4().hex.encode()
+
+# How long a channel is kept after its last event when nobody reads it (seconds).
+RETENTION = 120.0
+# How many events a channel keeps at least (older ones are dropped).
+MAX_EVENTS = 10_000
 
 
 def parse_event_id(event_id: str) -> tuple[int, int] | None:
@@ -55,152 +69,44 @@ class EventClock:
 
 
 class EventBroker(Protocol):
-    """Where run events are published and read back. Channels are run ids or thread ids."""
+    """Where run events are published and read back, and signals sent. Channels are run ids,
+    thread ids or MCP sessions; topics name a kind of signal.
 
-    def open(self, channel: str) -> None:
-        """Start a channel (idempotent). Events published before `open` are still kept."""
+    A channel is kept while someone reads it and `retention` seconds after its last event; it
+    keeps at least its newest `max_events` events. A channel is closed by `close` and opened
+    again by `open` or `publish` (a thread's channel serves the thread's next run)."""
 
-    async def publish(self, channel: str, event: str, data: bytes) -> str:
-        """Append an event; returns its id."""
+    async def open(self, channel: str) -> None:
+        """Start a channel, or open it again after `close` (idempotent). Events published before
+        `open` are kept too."""
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, mirror: str | None = None
+    ) -> str:
+        """Append an event; returns its id. When `mirror` names a channel that exists (a thread
+        channel a reader opened), the event is appended there too, under that channel's own id."""
 
     async def close(self, channel: str) -> None:
         """Mark the channel finished: readers drain what is kept, then end."""
 
+    async def exists(self, channel: str) -> bool:
+        """True while the channel exists (opened or published to, and not yet expired)."""
+
     def subscribe(
         self, channel: str, start: str = FROM_START, *, idle_timeout: float | None = None
     ) -> AsyncIterator[StreamEvent]:
-        """Yield events after `start` (FROM_START, FROM_NOW or an event id) until the channel
-        closes. A channel that does not exist yet is waited for."""
+        """Yield events after `start` (FROM_START, FROM_NOW or an event id; another string
+        counts as FROM_START) until the channel is closed, each exactly once and in id order.
+        A channel that does not exist yet is waited for. Raises TimeoutError when no event
+        comes for `idle_timeout` seconds (0: yield what is kept now, then raise)."""
 
-    def is_closed(self, channel: str) -> bool: ...
+    async def signal(self, topic: str, payload: bytes = b"") -> None:
+        """Send `payload` to every current listener of `topic`, in every process. Signals are
+        notices, not records: a listener that is not listening when one is sent misses it."""
 
-    def has_channel(self, channel: str) -> bool:
-        """True while the channel exists (opened and not yet expired)."""
+    def listen(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """`async with broker.listen(topic) as signals: async for payload in signals: ...`.
+        Every signal sent after entering is delivered (in order per sender) until exit."""
 
-
-@dataclass(slots=True)
-class _Channel:
-    events: deque[tuple[tuple[int, int], StreamEvent]]
-    clock: EventClock = field(default_factory=EventClock)
-    closed: bool = False
-    touched: float = field(default_factory=time.monotonic)
-    waiters: set[asyncio.Event] = field(default_factory=set)
-
-    def wake(self) -> None:
-        for waiter in self.waiters:
-            waiter.set()
-
-
-# How many of the oldest channels an over-capacity trim looks at between full scans.
-_TRIM_SCAN = 256
-
-
-class InProcessBroker:
-    """The embedded broker: bounded per-channel logs in memory, for one server process.
-
-    `max_events` bounds each channel's log; a channel with no reader is kept `retention` seconds
-    after its last event, so a reader that reconnects after the end can still replay it.
-    """
-
-    def __init__(
-        self, *, max_events: int = 10_000, retention: float = 120.0, max_channels: int = 20_000
-    ) -> None:
-        self._channels: dict[str, _Channel] = {}
-        self._max_events = max_events
-        self._retention = retention
-        self._max_channels = max_channels
-        self._expired_at = 0.0
-
-    def _channel(self, name: str) -> _Channel:
-        channel = self._channels.get(name)
-        if channel is None:
-            channel = _Channel(events=deque(maxlen=self._max_events))
-            self._channels[name] = channel
-            self._expire()
-        return channel
-
-    def _expire(self) -> None:
-        """Drop channels idle past retention (a full scan at most once a second), and the
-        oldest finished ones while there are more than `max_channels` (a bounded scan from the
-        oldest, so that creating a channel never costs a walk over all of them)."""
-        current = time.monotonic()
-        over = len(self._channels) - self._max_channels
-        full = current - self._expired_at >= 1.0
-        if not full and over <= 0:
-            return
-        if full:
-            self._expired_at = current
-        cutoff = current - self._retention
-        stale = []
-        for scanned, (key, ch) in enumerate(self._channels.items()):  # oldest first
-            if not full and (over <= 0 or scanned >= _TRIM_SCAN):
-                break
-            if ch.waiters:
-                continue
-            if ch.touched < cutoff or (over > 0 and ch.closed):
-                stale.append(key)
-                over -= 1
-        for key in stale:
-            del self._channels[key]
-
-    def open(self, channel: str) -> None:
-        ch = self._channel(channel)
-        if ch.closed:
-            # A thread channel is reused by the thread's next run.
-            ch.closed = False
-
-    async def publish(self, channel: str, event: str, data: bytes) -> str:
-        ch = self._channel(channel)
-        key = ch.clock.next()
-        item = StreamEvent(id=f"{key[0]}-{key[1]}", event=event, data=data)
-        ch.events.append((key, item))
-        ch.touched = time.monotonic()
-        ch.wake()
-        return item.id
-
-    async def close(self, channel: str) -> None:
-        ch = self._channel(channel)
-        ch.closed = True
-        ch.touched = time.monotonic()
-        ch.wake()
-
-    def has_channel(self, channel: str) -> bool:
-        return channel in self._channels
-
-    def is_closed(self, channel: str) -> bool:
-        ch = self._channels.get(channel)
-        return ch is not None and ch.closed
-
-    async def subscribe(
-        self, channel: str, start: str = FROM_START, *, idle_timeout: float | None = None
-    ) -> AsyncIterator[StreamEvent]:
-        ch = self._channel(channel)
-        if start == FROM_START:
-            after: tuple[int, int] = (-1, -1)
-        elif start == FROM_NOW:
-            after = ch.events[-1][0] if ch.events else (-1, -1)
-        else:
-            after = parse_event_id(start) or (-1, -1)
-        waiter = asyncio.Event()
-        ch.waiters.add(waiter)
-        try:
-            while True:
-                waiter.clear()
-                # Ids only grow, so what is new sits at the right end: scan back to `after`.
-                pending: list[StreamEvent] = []
-                for key, item in reversed(ch.events):
-                    if key <= after:
-                        break
-                    pending.append(item)
-                if pending:
-                    pending.reverse()
-                    after = parse_event_id(pending[-1].id) or after
-                    for item in pending:
-                        yield item
-                    continue
-                if ch.closed:
-                    return
-                # Each wait is bounded: the caller decides what an idle stream means.
-                await asyncio.wait_for(waiter.wait(), timeout=idle_timeout)
-        finally:
-            ch.waiters.discard(waiter)
+    async def aclose(self) -> None:
+        """Release connections; the broker is not used afterwards."""

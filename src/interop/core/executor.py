@@ -39,12 +39,10 @@ class _Publisher:
         self._partial: dict[str, BaseMessageChunk] = {}
 
     async def emit(self, event: str, data: Any) -> None:
-        payload = serde.dumps(data)
-        broker = self.ports.broker
-        await broker.publish(self.run.run_id, event, payload)
-        # Checked per event: a thread stream may be joined while the run is under way.
-        if broker.has_channel(self.run.thread_id):
-            await broker.publish(self.run.thread_id, event, payload)
+        # Mirrored per event: a thread stream may be joined while the run is under way.
+        await self.ports.broker.publish(
+            self.run.run_id, event, serde.dumps(data), mirror=self.run.thread_id
+        )
 
     async def chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
         if mode == "values" and not namespace:

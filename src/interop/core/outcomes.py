@@ -103,7 +103,7 @@ async def finish_run(
     )
     await broker.close(run.run_id)
     ports.listeners.notify(run, outcome)
-    if broker.has_channel(run.thread_id):
+    if await broker.exists(run.thread_id):
         await broker.publish(
             run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
         )
@@ -148,7 +148,7 @@ async def _adopt(
 async def wait_outcome(ports: RunPorts, run: Run) -> RunOutcome:
     """Wait for the run to end and return how it ended (callers bound the wait)."""
     broker = ports.broker
-    if not run.done or broker.has_channel(run.run_id):
+    if not run.done or await broker.exists(run.run_id):
         async for event in broker.subscribe(run.run_id, FROM_START):
             if event.event == OUTCOME_EVENT:
                 return outcome_from_json(serde.loads(event.data))

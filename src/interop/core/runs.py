@@ -325,7 +325,7 @@ class RunService:
 
     async def stream(self, run: Run, start: str = FROM_START) -> AsyncIterator[StreamEvent]:
         """The run's events after `start`, ending when the run ends."""
-        if run.done and not self.broker.has_channel(run.run_id):
+        if run.done and not await self.broker.exists(run.run_id):
             return
         async for event in self.broker.subscribe(run.run_id, start):
             if event.event == OUTCOME_EVENT:
@@ -337,7 +337,7 @@ class RunService:
     ) -> AsyncIterator[StreamEvent]:
         """Events of every run on the thread from `start`, until the client leaves."""
         await self.threads.get(thread_id)
-        self.broker.open(thread_id)
+        await self.broker.open(thread_id)
         async for event in self.broker.subscribe(thread_id, start):
             if event_in_modes(event.event, stream_modes):
                 yield event

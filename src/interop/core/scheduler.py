@@ -103,11 +103,9 @@ class Scheduler:
         """Open the run's event channel and publish its `metadata` event (to the run's and,
         when someone follows it, the thread's channel)."""
         broker = self.ports.broker
-        broker.open(run.run_id)
+        await broker.open(run.run_id)
         data = serde.dumps({"run_id": run.run_id, "attempt": run.attempt})
-        await broker.publish(run.run_id, "metadata", data)
-        if broker.has_channel(run.thread_id):
-            await broker.publish(run.thread_id, "metadata", data)
+        await broker.publish(run.run_id, "metadata", data, mirror=run.thread_id)
 
     def submit(self, run: Run) -> None:
         """Queue `run` behind its thread's earlier runs."""

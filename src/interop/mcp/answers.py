@@ -74,7 +74,7 @@ class Transport(StreamableHTTPServerTransport):
         # A `Last-Event-ID` this session's events cannot resume gets 400 (see `events`); the
         # SDK's own checks (Host, Origin, session, credential) run before this and answer first.
         events = self._event_store
-        if isinstance(events, SessionEvents) and not events.can_replay(last_event_id):
+        if isinstance(events, SessionEvents) and not await events.can_replay(last_event_id):
             refusal = self._create_error_response(
                 "Bad Request: unknown or expired Last-Event-ID", HTTPStatus.BAD_REQUEST
             )

@@ -57,14 +57,14 @@ class SessionEvents(EventStore):
             self._streams.popitem(last=False)
         return key
 
-    def can_replay(self, last_event_id: EventId) -> bool:
+    async def can_replay(self, last_event_id: EventId) -> bool:
         """True when `last_event_id` names one of this session's streams and the broker still
         keeps the session's events."""
         key, _, after = last_event_id.partition(".")
         return (
             key in self._streams
             and parse_event_id(after) is not None
-            and self._broker.has_channel(self._channel)
+            and await self._broker.exists(self._channel)
         )
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
@@ -82,7 +82,7 @@ class SessionEvents(EventStore):
     ) -> StreamId | None:
         """Send the stream's events after `last_event_id`; the stream to go on with, or None
         when there is nothing to go on with (an unknown cursor, or the response was sent)."""
-        if not self.can_replay(last_event_id):
+        if not await self.can_replay(last_event_id):
             return None
         key, _, after = last_event_id.partition(".")
         stream_id = self._streams[key]

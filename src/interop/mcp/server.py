@@ -56,7 +56,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from interop import __version__
 from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError, NotFound
-from interop.core.events import EventBroker
+from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.models import Run, RunOutcome
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
@@ -163,6 +163,7 @@ class McpDoor:
     ) -> None:
         self.threads = threads
         self.runs = runs
+        self._broker = broker
         self.extras = extras
         self.catalogue = ToolCatalogue(assistants, extras.tools)
         self.levels = SessionLevels()
@@ -201,11 +202,19 @@ class McpDoor:
     @contextlib.asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
         await self._warm_catalogue()
-        async with self.manager.run():
+        async with self._broker.listen(ASSISTANTS_CHANGED) as changes, self.manager.run():
+            follower = asyncio.create_task(self._follow(changes), name="interop-mcp-follow")
             try:
                 yield
             finally:
+                follower.cancel()
                 self.listen.close()
+
+    async def _follow(self, changes: AsyncIterator[bytes]) -> None:
+        """Assistants changed by another process (this one's changes come as listener calls)."""
+        async for origin in changes:
+            if origin != ORIGIN:
+                self._assistants_changed()
 
     async def _warm_catalogue(self) -> None:
         """Build the tool catalogue before the first request (so `input_schema_of` knows every

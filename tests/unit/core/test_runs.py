@@ -16,9 +16,9 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, MessagesState, StateGraph
 
+from interop.brokers.memory import InProcessBroker
 from interop.core.assistants import AssistantService
 from interop.core.errors import Conflict, InvalidInput, NotFound
-from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ids import new_id, now
 from interop.core.models import Run, RunOutcome, RunRequest, StreamEvent
