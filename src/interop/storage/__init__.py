@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from interop.core.storage import Storage
+from interop.storage.errors import StorageUnavailable
+
+SUPPORTED = "sqlite:///path or postgresql://user@host:port/database"
 
 
 async def open_storage(url: str) -> Storage:
-    """Open the storage named by a database URL (`sqlite:///path`, `sqlite:///:memory:`).
+    """Open the storage named by a database URL: `sqlite:///path`, `sqlite:///:memory:`, or
+    `postgresql://user:password@host:port/database` (also `postgres://`).
 
-    Raises ValueError for a URL of an unsupported kind."""
+    Raises StorageUnavailable (one line naming what failed) for a URL of an unsupported kind,
+    a malformed URL, a database that cannot be reached or set up."""
+    storage: Storage
     if url.startswith("sqlite://"):
         from interop.storage.sqlite import SqliteStorage
 
         storage = SqliteStorage(sqlite_path(url))
-        await storage.setup()
-        return storage
-    raise ValueError(f"unsupported database URL {url!r}: expected sqlite:///path")
+    elif url.startswith(("postgresql://", "postgres://")):
+        from interop.storage.postgres import PostgresStorage
+
+        storage = PostgresStorage(url)
+    else:
+        scheme = url.split("://", 1)[0] if "://" in url else url
+        raise StorageUnavailable(f"unsupported database URL {scheme!r}: expected {SUPPORTED}")
+    await storage.setup()
+    return storage
 
 
 def sqlite_path(url: str) -> str:

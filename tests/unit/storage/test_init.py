@@ -8,6 +8,7 @@ import pytest
 
 from interop.settings import DEFAULT_DATABASE
 from interop.storage import open_storage, sqlite_path
+from interop.storage.errors import StorageUnavailable
 
 
 @pytest.mark.parametrize(
@@ -46,6 +47,7 @@ async def test_open_storage_in_memory() -> None:
         await storage.close()
 
 
-async def test_open_storage_rejects_other_urls() -> None:
-    with pytest.raises(ValueError):
-        await open_storage("postgres://localhost/db")
+@pytest.mark.parametrize("url", ["mysql://localhost/db", "localhost/db", ""])
+async def test_open_storage_rejects_other_urls(url: str) -> None:
+    with pytest.raises(StorageUnavailable):
+        await open_storage(url)

@@ -575,6 +575,7 @@ async def test_run_finish_without_values_keeps_thread_values(storage: Storage) -
     assert got is not None and got.status == "error"
 
 
+@pytest.mark.only("sqlite")
 async def test_run_finish_is_one_transaction(storage: Storage) -> None:
     """If the thread update fails, the run's status must not change either."""
     t = await _new_thread(storage)
@@ -897,6 +898,7 @@ async def test_concurrent_adoptions_are_all_stored(storage: Storage) -> None:
         assert tip.checkpoint["channel_values"]["messages"][-1].content == f"m{i}"
 
 
+@pytest.mark.only("sqlite")
 async def test_one_bad_adoption_does_not_fail_the_others(storage: Storage) -> None:
     existing = await _new_thread(storage)
     taken = _run(existing.thread_id, status="success")

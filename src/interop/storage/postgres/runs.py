@@ -1,0 +1,220 @@
+"""Runs in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.rows import DictRow
+
+from interop.core.errors import Conflict
+from interop.core.ids import now
+from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.storage.postgres.pool import Connection, Tables, jsonb, where
+
+COLS = (
+    "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
+    " multitask_strategy, attempt, temporary"
+)
+INSERT = f"INSERT INTO runs ({COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_INFLIGHT = "status IN ('pending', 'running')"
+
+
+def run_from(row: DictRow) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        status=row["status"],
+        metadata=row["metadata"],
+        kwargs=row["kwargs"],
+        multitask_strategy=row["multitask_strategy"],
+        attempt=row["attempt"],
+        temporary=row["temporary"],
+    )
+
+
+def insert_params(r: Run) -> tuple[Any, ...]:
+    return (
+        r.run_id,
+        r.thread_id,
+        r.assistant_id,
+        r.created_at,
+        r.updated_at,
+        r.status,
+        jsonb(r.metadata),
+        jsonb(r.kwargs),
+        r.multitask_strategy,
+        r.attempt,
+        r.temporary,
+    )
+
+
+def _filters(
+    thread_id: str | None, statuses: Sequence[RunStatus] | None, metadata: dict[str, Any] | None
+) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if metadata:
+        clauses.append("metadata @> %s")
+        params.append(jsonb(metadata))
+    if thread_id is not None:
+        clauses.append("thread_id = %s")
+        params.append(thread_id)
+    if statuses:
+        clauses.append("status = ANY(%s)")
+        params.append(list(statuses))
+    return clauses, params
+
+
+class PostgresRuns(Tables):
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> None:
+        """Insert the run and mark its thread busy in one transaction that first locks the
+        thread's row: a second process creating a run on the same thread waits for this one
+        to commit, then sees its run in the multitask check."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await self._lock_thread(conn, run.thread_id)
+            if reject_if_inflight:
+                cursor = await conn.execute(
+                    f"SELECT 1 FROM runs WHERE thread_id = %s AND {_INFLIGHT} LIMIT 1",
+                    (run.thread_id,),
+                )
+                if await cursor.fetchone() is not None:
+                    raise Conflict(
+                        "Thread is already running a task. Wait for it to finish or choose"
+                        " a different multitask strategy."
+                    )
+            await conn.execute(INSERT, insert_params(run))
+            await conn.execute(
+                "UPDATE threads SET status = 'busy', updated_at = %s WHERE thread_id = %s",
+                (run.created_at, run.thread_id),
+            )
+
+    @staticmethod
+    async def _lock_thread(conn: Connection, thread_id: str) -> None:
+        await conn.execute("SELECT 1 FROM threads WHERE thread_id = %s FOR UPDATE", (thread_id,))
+
+    async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
+        if thread_id is None:
+            row = await self._row(f"SELECT {COLS} FROM runs WHERE run_id = %s", (run_id,))
+        else:
+            row = await self._row(
+                f"SELECT {COLS} FROM runs WHERE run_id = %s AND thread_id = %s",
+                (run_id, thread_id),
+            )
+        return run_from(row) if row else None
+
+    async def for_thread(
+        self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
+    ) -> list[Run]:
+        return await self.search(
+            thread_id=thread_id,
+            statuses=[status] if status else None,
+            metadata=None,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def search(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Run]:
+        clauses, params = _filters(thread_id, statuses, metadata)
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs{where(clauses)}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+        return [run_from(r) for r in rows]
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        clauses, params = _filters(thread_id, statuses, metadata)
+        row = await self._row(f"SELECT count(*) AS n FROM runs{where(clauses)}", params)
+        return int(row["n"]) if row else 0
+
+    async def inflight(self, thread_id: str) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE thread_id = %s AND {_INFLIGHT}"
+            " ORDER BY created_at, run_id",
+            (thread_id,),
+        )
+        return [run_from(r) for r in rows]
+
+    async def set_status(
+        self, run_id: str, status: RunStatus, *, attempt: int | None = None
+    ) -> None:
+        if attempt is None:
+            await self._execute(
+                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                (status, now(), run_id),
+            )
+        else:
+            await self._execute(
+                "UPDATE runs SET status = %s, attempt = %s, updated_at = %s WHERE run_id = %s",
+                (status, attempt, now(), run_id),
+            )
+
+    async def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        thread_id: str,
+        thread_status: ThreadStatus,
+        values: dict[str, Any] | None,
+        interrupts: dict[str, Any],
+        error: dict[str, Any] | None,
+        update_values: bool,
+    ) -> None:
+        stamp = now()
+        error_json = None if error is None else jsonb(error)
+        async with self._pool.connection() as conn, conn.transaction():
+            # The thread first, as `create` does: two transactions never wait on each other
+            # in opposite orders.
+            if update_values:
+                await conn.execute(
+                    'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
+                    " updated_at = %s, state_updated_at = %s WHERE thread_id = %s",
+                    (
+                        thread_status,
+                        None if values is None else jsonb(values),
+                        jsonb(interrupts),
+                        error_json,
+                        stamp,
+                        stamp,
+                        thread_id,
+                    ),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE threads SET status = %s, error = %s, updated_at = %s"
+                    " WHERE thread_id = %s",
+                    (thread_status, error_json, stamp, thread_id),
+                )
+            await conn.execute(
+                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                (status, stamp, run_id),
+            )
+
+    async def delete(self, run_id: str) -> bool:
+        return await self._execute("DELETE FROM runs WHERE run_id = %s", (run_id,)) > 0
+
+    async def with_status(self, *statuses: RunStatus) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE status = ANY(%s) ORDER BY created_at, run_id",
+            (list(statuses),),
+        )
+        return [run_from(r) for r in rows]
