@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any, Literal, get_args
 
 from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.graphs import GraphEntry, graph_schemas
 from interop.core.ids import is_uuid, new_id, now, system_assistant_id
 from interop.core.models import Assistant
 from interop.core.serde import to_jsonable
-from interop.core.storage import SortOrder, Storage
+from interop.core.storage import AssistantSortKey, SortOrder, Storage
 
 log = logging.getLogger("interop.assistants")
+
+_SORT_KEYS: frozenset[str] = frozenset(get_args(AssistantSortKey))
+
+
+def sort_key(sort_by: str | None) -> AssistantSortKey:
+    """The column a search sorts by: `sort_by` when it names one, else `created_at`."""
+    return sort_by if sort_by in _SORT_KEYS else "created_at"  # type: ignore[return-value]
 
 
 class AssistantService:
@@ -116,12 +124,25 @@ class AssistantService:
         raise Conflict(f"Assistant '{assistant.assistant_id}' already exists.")
 
     async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant:
-        """Apply `changes` as a new version. Raises NotFound, InvalidInput (unknown graph)."""
+        """Apply `changes` as a new version that becomes current: graph_id, config, context,
+        name replace the current ones when given (not None); description when present (None
+        clears it); metadata is merged into the current metadata (top-level keys replaced).
+        Raises NotFound, InvalidInput (unknown graph)."""
         current = await self.get(assistant_id)
         graph_id = changes.get("graph_id")
         if graph_id is not None and graph_id not in self.graphs:
             raise InvalidInput(f"Graph '{graph_id}' not found.")
-        updated = await self._storage.assistants.update(current.assistant_id, changes)
+        merged = replace(
+            current,
+            graph_id=graph_id or current.graph_id,
+            config=_given(changes, "config", current.config),
+            context=_given(changes, "context", current.context),
+            metadata={**current.metadata, **(changes.get("metadata") or {})},
+            name=_given(changes, "name", current.name),
+            description=changes.get("description", current.description),
+            updated_at=now(),
+        )
+        updated = await self._storage.assistants.add_version(merged)
         if updated is None:
             raise NotFound(f"Assistant '{assistant_id}' not found.")
         self._changed()
@@ -149,8 +170,8 @@ class AssistantService:
             metadata=metadata,
             limit=limit,
             offset=offset,
-            sort_by=sort_by,
-            sort_order=sort_order,
+            sort_by=sort_key(sort_by),
+            sort_order=sort_order or "desc",
         )
 
     async def count(
@@ -177,7 +198,7 @@ class AssistantService:
 
     async def set_latest(self, assistant_id: str, version: int) -> Assistant:
         current = await self.get(assistant_id)
-        updated = await self._storage.assistants.set_latest(current.assistant_id, version)
+        updated = await self._storage.assistants.set_latest(current.assistant_id, version, at=now())
         if updated is None:
             raise NotFound(f"Version {version} of assistant '{assistant_id}' not found.")
         self._changed()
@@ -204,3 +225,8 @@ class AssistantService:
             ns: graph_schemas(subgraph)  # type: ignore[arg-type]
             async for ns, subgraph in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
         }
+
+
+def _given(changes: dict[str, Any], key: str, current: Any) -> Any:
+    value = changes.get(key)
+    return current if value is None else value

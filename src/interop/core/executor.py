@@ -113,7 +113,7 @@ async def execute(service: RunService, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status = "running"
     if not run.temporary:
-        await service.storage.runs.set_status(run.run_id, "running")
+        await service.storage.runs.set_status(run.run_id, "running", at=now())
     service.notify(run, None)
     publisher = _Publisher(service, run)
     config = _config(run)
@@ -253,6 +253,7 @@ async def finish_run(
             status=thread_status,
             values=thread_values if isinstance(thread_values, dict) else None,
             interrupts=interrupts,
+            at=now(),
         )
     else:
         await storage.runs.finish(
@@ -264,6 +265,7 @@ async def finish_run(
             interrupts=interrupts,
             error=outcome.error,
             update_values=graph is not None,
+            at=now(),
         )
     broker = service.broker
     await broker.publish(

@@ -141,7 +141,7 @@ class RunService:
             await self.storage.checkpoints.delete_for_runs(run.thread_id, [run.run_id])
             run.attempt += 1
             run.status = "pending"
-            await self.storage.runs.set_status(run.run_id, "pending", attempt=run.attempt)
+            await self.storage.runs.set_status(run.run_id, "pending", at=now(), attempt=run.attempt)
         for run in await self.storage.runs.with_status("pending"):
             self._open_channel(run)
             await self._publish_metadata(run)
@@ -207,8 +207,14 @@ class RunService:
                 thread_metadata.get("graph_id") != graph_id
                 or thread_metadata.get("assistant_id") != assistant.assistant_id
             ):
-                await self.storage.threads.update_metadata(
-                    thread_id, {"graph_id": graph_id, "assistant_id": assistant.assistant_id}
+                await self.storage.threads.set_metadata(
+                    thread_id,
+                    {
+                        **thread_metadata,
+                        "graph_id": graph_id,
+                        "assistant_id": assistant.assistant_id,
+                    },
+                    at=stamp,
                 )
         run_id = new_id()
         configurable = {
@@ -261,10 +267,13 @@ class RunService:
             multitask_strategy=request.multitask_strategy,
             temporary=temporary,
         )
-        if not temporary:
-            # A temporary run (stateless, deleted when it ends) lives in memory only.
-            await self.storage.runs.create(
-                run, reject_if_inflight=request.multitask_strategy == "reject"
+        # A temporary run (stateless, deleted when it ends) lives in memory only.
+        if not temporary and not await self.storage.runs.create(
+            run, reject_if_inflight=request.multitask_strategy == "reject"
+        ):
+            raise Conflict(
+                "Thread is already running a task. Wait for it to finish or choose"
+                " a different multitask strategy."
             )
         self._open_channel(run)
         await self._publish_metadata(run)
@@ -471,9 +480,10 @@ class RunService:
             or newest[0].run_id != run.run_id
         ):
             raise Conflict(f"Run '{run.run_id}' is not waiting for input.")
-        await self.storage.runs.set_status(run.run_id, "interrupted")
+        stamp = now()
+        await self.storage.runs.set_status(run.run_id, "interrupted", at=stamp)
         await self.storage.threads.set_state(
-            run.thread_id, status="idle", values=thread.values, interrupts={}
+            run.thread_id, status="idle", values=thread.values, interrupts={}, at=stamp
         )
         run.status = "interrupted"
 

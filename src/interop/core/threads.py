@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import EmptyInputError, InvalidUpdateError
@@ -15,10 +16,18 @@ from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.ids import new_id, now
 from interop.core.models import Thread, ThreadStatus
 from interop.core.state import checkpoint_record, empty_state, snapshot_record, thread_interrupts
-from interop.core.storage import SortOrder, Storage
+from interop.core.storage import SortOrder, Storage, ThreadSortKey
 
 if TYPE_CHECKING:
     from interop.core.runs import RunService
+
+
+_SORT_KEYS: frozenset[str] = frozenset(get_args(ThreadSortKey))
+
+
+def sort_key(sort_by: str | None) -> ThreadSortKey:
+    """The column a search sorts by: `sort_by` when it names one, else `created_at`."""
+    return sort_by if sort_by in _SORT_KEYS else "created_at"  # type: ignore[return-value]
 
 
 class ThreadService:
@@ -80,10 +89,14 @@ class ThreadService:
         return thread
 
     async def update(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
-        thread = await self._storage.threads.update_metadata(thread_id, metadata)
-        if thread is None:
+        """Merge `metadata` into the thread's (top-level keys replaced, as for assistants)."""
+        thread = await self.get(thread_id)
+        updated = replace(thread, metadata={**thread.metadata, **metadata}, updated_at=now())
+        if not await self._storage.threads.set_metadata(
+            thread_id, updated.metadata, at=updated.updated_at
+        ):
             raise NotFound(f"Thread '{thread_id}' not found.")
-        return thread
+        return updated
 
     async def delete(self, thread_id: str) -> None:
         """Delete the thread, cancelling its pending and running runs first."""
@@ -112,8 +125,8 @@ class ThreadService:
             status=status,
             limit=limit,
             offset=offset,
-            sort_by=sort_by,
-            sort_order=sort_order,
+            sort_by=sort_key(sort_by),
+            sort_order=sort_order or "desc",
         )
 
     async def count(
@@ -241,6 +254,7 @@ class ThreadService:
             status="interrupted" if interrupts else "idle",
             values=record["values"] if isinstance(record["values"], dict) else None,
             interrupts=interrupts,
+            at=now(),
         )
 
     async def history(

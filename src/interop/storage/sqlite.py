@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -33,10 +33,8 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from interop.core.errors import Conflict
-from interop.core.ids import now
 from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
-from interop.core.storage import SortOrder
+from interop.core.storage import AssistantSortKey, SortOrder, ThreadSortKey
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assistants (
@@ -92,8 +90,12 @@ CREATE INDEX IF NOT EXISTS runs_thread ON runs (thread_id, created_at);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 """
 
-_ASSISTANT_SORT = {"assistant_id", "created_at", "updated_at", "name", "graph_id"}
-_THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+
+def _column(key: str) -> str:
+    """A sort key as an SQL column: the keys are the protocol's literals, all plain columns."""
+    if not key.isidentifier():
+        raise ValueError(f"not a sort key: {key!r}")
+    return key
 
 
 def _json(value: Any) -> str:
@@ -472,14 +474,14 @@ class SqliteAssistants(_Tables):
             [
                 (
                     f"INSERT OR IGNORE INTO assistants ({_ASSISTANT_COLS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                    (*values, _ts(a.created_at), _ts(a.updated_at)),
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, a.version, _ts(a.created_at), _ts(a.updated_at)),
                 ),
                 (
                     "INSERT OR IGNORE INTO assistant_versions (assistant_id, graph_id, config,"
                     " context, metadata, name, description, version, created_at)"
-                    " SELECT ?, ?, ?, ?, ?, ?, ?, 1, ? WHERE changes() > 0",
-                    (*values, _ts(a.created_at)),
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0",
+                    (*values, a.version, _ts(a.created_at)),
                 ),
             ]
         )
@@ -491,58 +493,43 @@ class SqliteAssistants(_Tables):
         )
         return _assistant(row) if row else None
 
-    async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
-        return await self._db.run(self._update, assistant_id, changes)
+    async def add_version(self, assistant: Assistant) -> Assistant | None:
+        return await self._db.run(self._add_version, assistant)
 
-    def _update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
-        rows = self._fetch(
-            f"SELECT {_ASSISTANT_COLS} FROM assistants WHERE assistant_id = ?", (assistant_id,)
-        )
-        if not rows:
-            return None
-        current = _assistant(rows[0])
+    def _add_version(self, a: Assistant) -> Assistant | None:
+        # One function on the database thread: nothing else writes between the read of the
+        # highest version and the insert.
         top = self._fetch(
-            "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?", (assistant_id,)
+            "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?", (a.assistant_id,)
         )
-        version = int(top[0][0] or 0) + 1
-        stamp = now()
-        u = Assistant(
-            assistant_id=assistant_id,
-            graph_id=changes.get("graph_id") or current.graph_id,
-            config=changes["config"] if changes.get("config") is not None else current.config,
-            context=changes["context"] if changes.get("context") is not None else current.context,
-            metadata={**current.metadata, **(changes.get("metadata") or {})},
-            name=changes["name"] if changes.get("name") is not None else current.name,
-            description=changes.get("description", current.description),
-            version=version,
-            created_at=current.created_at,
-            updated_at=stamp,
-        )
+        if top[0][0] is None:
+            return None
+        stored = replace(a, version=int(top[0][0]) + 1)
         values = (
-            u.graph_id,
-            _json(u.config),
-            _json(u.context),
-            _json(u.metadata),
-            u.name,
-            u.description,
+            stored.graph_id,
+            _json(stored.config),
+            _json(stored.context),
+            _json(stored.metadata),
+            stored.name,
+            stored.description,
         )
-        self._transaction(
+        counts = self._transaction(
             [
-                (
-                    "INSERT INTO assistant_versions (assistant_id, version, graph_id, config,"
-                    " context, metadata, name, description, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (assistant_id, version, *values, _ts(stamp)),
-                ),
                 (
                     "UPDATE assistants SET graph_id = ?, config = ?, context = ?, metadata = ?,"
                     " name = ?, description = ?, version = ?, updated_at = ?"
                     " WHERE assistant_id = ?",
-                    (*values, version, _ts(stamp), assistant_id),
+                    (*values, stored.version, _ts(stored.updated_at), stored.assistant_id),
+                ),
+                (
+                    "INSERT INTO assistant_versions (assistant_id, version, graph_id, config,"
+                    " context, metadata, name, description, created_at)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0",
+                    (stored.assistant_id, stored.version, *values, _ts(stored.updated_at)),
                 ),
             ]
         )
-        return u
+        return stored if counts[0] > 0 else None
 
     async def delete(self, assistant_id: str) -> bool:
         counts = await self._write(
@@ -574,15 +561,14 @@ class SqliteAssistants(_Tables):
         metadata: dict[str, Any] | None,
         limit: int,
         offset: int,
-        sort_by: str | None,
-        sort_order: SortOrder | None,
+        sort_by: AssistantSortKey,
+        sort_order: SortOrder,
     ) -> list[Assistant]:
         where, params = self._where(graph_id, name, metadata)
-        column = sort_by if sort_by in _ASSISTANT_SORT else "created_at"
         order = "ASC" if sort_order == "asc" else "DESC"
         rows = await self._rows(
             f"SELECT {_ASSISTANT_COLS} FROM assistants{where}"
-            f" ORDER BY {column} {order}, assistant_id {order} LIMIT ? OFFSET ?",
+            f" ORDER BY {_column(sort_by)} {order}, assistant_id {order} LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [_assistant(r) for r in rows]
@@ -607,25 +593,31 @@ class SqliteAssistants(_Tables):
         )
         return [_assistant(r) for r in rows]
 
-    async def set_latest(self, assistant_id: str, version: int) -> Assistant | None:
-        row = await self._row(
-            "SELECT graph_id, config, context, metadata, name, description FROM"
-            " assistant_versions WHERE assistant_id = ? AND version = ?",
-            (assistant_id, version),
-        )
-        if row is None:
-            return None
-        await self._write(
+    async def set_latest(
+        self, assistant_id: str, version: int, *, at: datetime
+    ) -> Assistant | None:
+        return await self._db.run(self._set_latest, assistant_id, version, at)
+
+    def _set_latest(self, assistant_id: str, version: int, at: datetime) -> Assistant | None:
+        counts = self._transaction(
             [
                 (
-                    "UPDATE assistants SET graph_id = ?, config = ?, context = ?, metadata = ?,"
-                    " name = ?, description = ?, version = ?, updated_at = ?"
-                    " WHERE assistant_id = ?",
-                    (*tuple(row), version, _ts(now()), assistant_id),
+                    "UPDATE assistants SET (graph_id, config, context, metadata, name,"
+                    " description, version, updated_at) = (SELECT graph_id, config, context,"
+                    " metadata, name, description, version, ? FROM assistant_versions"
+                    " WHERE assistant_id = ? AND version = ?)"
+                    " WHERE assistant_id = ? AND EXISTS (SELECT 1 FROM assistant_versions"
+                    " WHERE assistant_id = ? AND version = ?)",
+                    (_ts(at), assistant_id, version, assistant_id, assistant_id, version),
                 )
             ]
         )
-        return await self.get(assistant_id)
+        if not counts[0]:
+            return None
+        rows = self._fetch(
+            f"SELECT {_ASSISTANT_COLS} FROM assistants WHERE assistant_id = ?", (assistant_id,)
+        )
+        return _assistant(rows[0]) if rows else None
 
 
 _THREAD_COLS = (
@@ -682,26 +674,16 @@ class SqliteThreads(_Tables):
         row = await self._row("SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,))
         return _load(row["metadata"]) if row else None
 
-    async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
-        return await self._db.run(self._update_metadata, thread_id, metadata)
-
-    def _update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
-        """A shallow merge (top-level keys replaced), as for assistants."""
-        rows = self._fetch(f"SELECT {_THREAD_COLS} FROM threads WHERE thread_id = ?", (thread_id,))
-        if not rows:
-            return None
-        thread = _thread(rows[0])
-        thread.metadata = {**thread.metadata, **metadata}
-        thread.updated_at = now()
-        self._transaction(
+    async def set_metadata(self, thread_id: str, metadata: dict[str, Any], *, at: datetime) -> bool:
+        counts = await self._write(
             [
                 (
                     "UPDATE threads SET metadata = ?, updated_at = ? WHERE thread_id = ?",
-                    (_json(thread.metadata), _ts(thread.updated_at), thread_id),
+                    (_json(metadata), _ts(at), thread_id),
                 )
             ]
         )
-        return thread
+        return counts[0] > 0
 
     async def set_state(
         self,
@@ -710,8 +692,9 @@ class SqliteThreads(_Tables):
         status: ThreadStatus,
         values: dict[str, Any] | None,
         interrupts: dict[str, Any],
+        at: datetime,
     ) -> None:
-        stamp = _ts(now())
+        stamp = _ts(at)
         await self._write(
             [
                 (
@@ -729,12 +712,12 @@ class SqliteThreads(_Tables):
             ]
         )
 
-    async def set_status(self, thread_id: str, status: ThreadStatus) -> None:
+    async def set_status(self, thread_id: str, status: ThreadStatus, *, at: datetime) -> None:
         await self._write(
             [
                 (
                     "UPDATE threads SET status = ?, updated_at = ? WHERE thread_id = ?",
-                    (status, _ts(now()), thread_id),
+                    (status, _ts(at), thread_id),
                 )
             ]
         )
@@ -776,15 +759,14 @@ class SqliteThreads(_Tables):
         status: ThreadStatus | None,
         limit: int,
         offset: int,
-        sort_by: str | None,
-        sort_order: SortOrder | None,
+        sort_by: ThreadSortKey,
+        sort_order: SortOrder,
     ) -> list[Thread]:
         where, params = self._where(ids, metadata, values, status)
-        column = sort_by if sort_by in _THREAD_SORT else "created_at"
         order = "ASC" if sort_order == "asc" else "DESC"
         rows = await self._rows(
             f"SELECT {_THREAD_COLS} FROM threads{where}"
-            f" ORDER BY {column} {order}, thread_id {order} LIMIT ? OFFSET ?",
+            f" ORDER BY {_column(sort_by)} {order}, thread_id {order} LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [_thread(r) for r in rows]
@@ -844,25 +826,25 @@ def _run_insert(r: Run) -> Statement:
 
 
 class SqliteRuns(_Tables):
-    async def create(self, run: Run, *, reject_if_inflight: bool) -> None:
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
         r = run
         insert = _run_insert(r)
         busy = (
             "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
             (_ts(r.created_at), r.thread_id),
         )
-        await self._db.run(self._create, r.thread_id, [insert, busy], reject_if_inflight)
+        return await self._db.run(self._create, r.thread_id, [insert, busy], reject_if_inflight)
 
-    def _create(self, thread_id: str, statements: list[Statement], reject: bool) -> None:
+    def _create(self, thread_id: str, statements: list[Statement], reject: bool) -> bool:
+        # One function on the database thread, the one writer: the check and the insert are
+        # atomic for this process; another process's write waits on SQLite's database lock.
         if reject and self._fetch(
             "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1",
             (thread_id,),
         ):
-            raise Conflict(
-                "Thread is already running a task. Wait for it to finish or choose"
-                " a different multitask strategy."
-            )
+            return False
         self._transaction(statements)
+        return True
 
     async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
         if thread_id is None:
@@ -938,18 +920,18 @@ class SqliteRuns(_Tables):
         return [_run(r) for r in rows]
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, attempt: int | None = None
+        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
     ) -> None:
         statement: Statement
         if attempt is None:
             statement = (
                 "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
-                (status, _ts(now()), run_id),
+                (status, _ts(at), run_id),
             )
         else:
             statement = (
                 "UPDATE runs SET status = ?, attempt = ?, updated_at = ? WHERE run_id = ?",
-                (status, attempt, _ts(now()), run_id),
+                (status, attempt, _ts(at), run_id),
             )
         await self._write([statement])
 
@@ -964,8 +946,9 @@ class SqliteRuns(_Tables):
         interrupts: dict[str, Any],
         error: dict[str, Any] | None,
         update_values: bool,
+        at: datetime,
     ) -> None:
-        stamp = _ts(now())
+        stamp = _ts(at)
         statements: list[tuple[str, Sequence[Any]]] = [
             ("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, stamp, run_id))
         ]

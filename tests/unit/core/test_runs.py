@@ -20,7 +20,7 @@ from interop.core.assistants import AssistantService
 from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
-from interop.core.ids import new_id
+from interop.core.ids import new_id, now
 from interop.core.models import Run, RunOutcome, RunRequest, StreamEvent
 from interop.core.runs import RunService
 from interop.core.serde import loads
@@ -579,7 +579,7 @@ async def _orphan(make: Callable[..., Any], request: RunRequest) -> tuple[str, R
     dead: Services = await make(start=False)
     thread_id = await _thread(dead)
     run = await dead.runs.create(thread_id, request)
-    await dead.storage.runs.set_status(run.run_id, "running")
+    await dead.storage.runs.set_status(run.run_id, "running", at=now())
     return thread_id, run
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from psycopg.rows import DictRow
 
-from interop.core.ids import now
 from interop.core.models import Assistant
-from interop.core.storage import SortOrder
-from interop.storage.postgres.pool import Tables, jsonb, order, where
+from interop.core.storage import AssistantSortKey, SortOrder
+from interop.storage.postgres.pool import Tables, column_name, jsonb, order, where
 
 _COLS = (
     "assistant_id, graph_id, config, context, metadata, name, description, version,"
     " created_at, updated_at"
 )
-_SORT = {"assistant_id", "created_at", "updated_at", "name", "graph_id"}
 
 
 def _assistant(row: DictRow) -> Assistant:
@@ -85,59 +85,43 @@ class PostgresAssistants(Tables):
         )
         return _assistant(row) if row else None
 
-    async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant | None:
+    async def add_version(self, assistant: Assistant) -> Assistant | None:
+        a = assistant
         async with self._pool.connection() as conn, conn.transaction():
-            # The row lock orders concurrent updates: each gets the next version number.
+            # The row lock orders concurrent writers: each numbers its version past the last.
             cursor = await conn.execute(
-                f"SELECT {_COLS} FROM assistants WHERE assistant_id = %s FOR UPDATE",
-                (assistant_id,),
+                "SELECT version FROM assistants WHERE assistant_id = %s FOR UPDATE",
+                (a.assistant_id,),
             )
-            row = await cursor.fetchone()
-            if row is None:
+            if await cursor.fetchone() is None:
                 return None
-            current = _assistant(row)
             cursor = await conn.execute(
                 "SELECT max(version) AS top FROM assistant_versions WHERE assistant_id = %s",
-                (assistant_id,),
+                (a.assistant_id,),
             )
             top = await cursor.fetchone()
-            version = int((top or {}).get("top") or 0) + 1
-            stamp = now()
-            u = Assistant(
-                assistant_id=assistant_id,
-                graph_id=changes.get("graph_id") or current.graph_id,
-                config=changes["config"] if changes.get("config") is not None else current.config,
-                context=(
-                    changes["context"] if changes.get("context") is not None else current.context
-                ),
-                metadata={**current.metadata, **(changes.get("metadata") or {})},
-                name=changes["name"] if changes.get("name") is not None else current.name,
-                description=changes.get("description", current.description),
-                version=version,
-                created_at=current.created_at,
-                updated_at=stamp,
-            )
+            stored = replace(a, version=int(top["top"] if top else 0) + 1)
             values = (
-                u.graph_id,
-                jsonb(u.config),
-                jsonb(u.context),
-                jsonb(u.metadata),
-                u.name,
-                u.description,
+                stored.graph_id,
+                jsonb(stored.config),
+                jsonb(stored.context),
+                jsonb(stored.metadata),
+                stored.name,
+                stored.description,
             )
             await conn.execute(
                 "INSERT INTO assistant_versions (assistant_id, version, graph_id, config,"
                 " context, metadata, name, description, created_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (assistant_id, version, *values, stamp),
+                (stored.assistant_id, stored.version, *values, stored.updated_at),
             )
             await conn.execute(
                 "UPDATE assistants SET graph_id = %s, config = %s, context = %s, metadata = %s,"
                 " name = %s, description = %s, version = %s, updated_at = %s"
                 " WHERE assistant_id = %s",
-                (*values, version, stamp, assistant_id),
+                (*values, stored.version, stored.updated_at, stored.assistant_id),
             )
-        return u
+        return stored
 
     async def delete(self, assistant_id: str) -> bool:
         async with self._pool.connection() as conn, conn.transaction():
@@ -157,11 +141,11 @@ class PostgresAssistants(Tables):
         metadata: dict[str, Any] | None,
         limit: int,
         offset: int,
-        sort_by: str | None,
-        sort_order: SortOrder | None,
+        sort_by: AssistantSortKey,
+        sort_order: SortOrder,
     ) -> list[Assistant]:
         clauses, params = _filters(graph_id, name, metadata)
-        column = sort_by if sort_by in _SORT else "created_at"
+        column = column_name(sort_by)
         direction = order(sort_order)
         rows = await self._rows(
             f"SELECT {_COLS} FROM assistants{where(clauses)}"
@@ -189,7 +173,9 @@ class PostgresAssistants(Tables):
         )
         return [_assistant(r) for r in rows]
 
-    async def set_latest(self, assistant_id: str, version: int) -> Assistant | None:
+    async def set_latest(
+        self, assistant_id: str, version: int, *, at: datetime
+    ) -> Assistant | None:
         row = await self._row(
             "UPDATE assistants a SET graph_id = v.graph_id, config = v.config,"
             " context = v.context, metadata = v.metadata, name = v.name,"
@@ -197,6 +183,6 @@ class PostgresAssistants(Tables):
             " FROM assistant_versions v WHERE a.assistant_id = %s"
             " AND v.assistant_id = a.assistant_id AND v.version = %s"
             f" RETURNING {', '.join('a.' + c.strip() for c in _COLS.split(','))}",
-            (now(), assistant_id, version),
+            (at, assistant_id, version),
         )
         return _assistant(row) if row else None

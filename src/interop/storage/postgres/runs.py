@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from psycopg.rows import DictRow
 
-from interop.core.errors import Conflict
-from interop.core.ids import now
 from interop.core.models import Run, RunStatus, ThreadStatus
 from interop.storage.postgres.pool import Connection, Tables, jsonb, where
 
@@ -70,7 +69,7 @@ def _filters(
 
 
 class PostgresRuns(Tables):
-    async def create(self, run: Run, *, reject_if_inflight: bool) -> None:
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
         """Insert the run and mark its thread busy in one transaction that first locks the
         thread's row: a second process creating a run on the same thread waits for this one
         to commit, then sees its run in the multitask check."""
@@ -82,15 +81,13 @@ class PostgresRuns(Tables):
                     (run.thread_id,),
                 )
                 if await cursor.fetchone() is not None:
-                    raise Conflict(
-                        "Thread is already running a task. Wait for it to finish or choose"
-                        " a different multitask strategy."
-                    )
+                    return False
             await conn.execute(INSERT, insert_params(run))
             await conn.execute(
                 "UPDATE threads SET status = 'busy', updated_at = %s WHERE thread_id = %s",
                 (run.created_at, run.thread_id),
             )
+        return True
 
     @staticmethod
     async def _lock_thread(conn: Connection, thread_id: str) -> None:
@@ -154,17 +151,17 @@ class PostgresRuns(Tables):
         return [run_from(r) for r in rows]
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, attempt: int | None = None
+        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
     ) -> None:
         if attempt is None:
             await self._execute(
                 "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
-                (status, now(), run_id),
+                (status, at, run_id),
             )
         else:
             await self._execute(
                 "UPDATE runs SET status = %s, attempt = %s, updated_at = %s WHERE run_id = %s",
-                (status, attempt, now(), run_id),
+                (status, attempt, at, run_id),
             )
 
     async def finish(
@@ -178,8 +175,9 @@ class PostgresRuns(Tables):
         interrupts: dict[str, Any],
         error: dict[str, Any] | None,
         update_values: bool,
+        at: datetime,
     ) -> None:
-        stamp = now()
+        stamp = at
         error_json = None if error is None else jsonb(error)
         async with self._pool.connection() as conn, conn.transaction():
             # The thread first, as `create` does: two transactions never wait on each other

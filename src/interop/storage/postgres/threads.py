@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from psycopg.rows import DictRow
 
-from interop.core.ids import now
 from interop.core.models import Thread, ThreadStatus
-from interop.core.storage import SortOrder
-from interop.storage.postgres.pool import Tables, jsonb, order, where
+from interop.core.storage import SortOrder, ThreadSortKey
+from interop.storage.postgres.pool import Tables, column_name, jsonb, order, where
 
 COLS = (
     'thread_id, created_at, updated_at, state_updated_at, metadata, config, status, "values",'
     " interrupts, error"
 )
-_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 
 
 def thread_from(row: DictRow) -> Thread:
@@ -78,8 +77,8 @@ def _filters(
     return clauses, params
 
 
-def _sort(sort_by: str | None, sort_order: SortOrder | None) -> str:
-    column = sort_by if sort_by in _SORT else "created_at"
+def _sort(sort_by: ThreadSortKey, sort_order: SortOrder) -> str:
+    column = column_name(sort_by)
     direction = order(sort_order)
     # NULLs (a thread never run has no state_updated_at) sort as in SQLite: as the smallest.
     nulls = " NULLS FIRST" if direction == "ASC" else " NULLS LAST"
@@ -100,14 +99,14 @@ class PostgresThreads(Tables):
         row = await self._row("SELECT metadata FROM threads WHERE thread_id = %s", (thread_id,))
         return row["metadata"] if row else None
 
-    async def update_metadata(self, thread_id: str, metadata: dict[str, Any]) -> Thread | None:
-        """A shallow merge (top-level keys replaced), as for assistants."""
-        row = await self._row(
-            "UPDATE threads SET metadata = metadata || %s, updated_at = %s"
-            f" WHERE thread_id = %s RETURNING {COLS}",
-            (jsonb(metadata), now(), thread_id),
+    async def set_metadata(self, thread_id: str, metadata: dict[str, Any], *, at: datetime) -> bool:
+        return (
+            await self._execute(
+                "UPDATE threads SET metadata = %s, updated_at = %s WHERE thread_id = %s",
+                (jsonb(metadata), at, thread_id),
+            )
+            > 0
         )
-        return thread_from(row) if row else None
 
     async def set_state(
         self,
@@ -116,8 +115,8 @@ class PostgresThreads(Tables):
         status: ThreadStatus,
         values: dict[str, Any] | None,
         interrupts: dict[str, Any],
+        at: datetime,
     ) -> None:
-        stamp = now()
         await self._execute(
             'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = NULL,'
             " updated_at = %s, state_updated_at = %s WHERE thread_id = %s",
@@ -125,16 +124,16 @@ class PostgresThreads(Tables):
                 status,
                 None if values is None else jsonb(values),
                 jsonb(interrupts),
-                stamp,
-                stamp,
+                at,
+                at,
                 thread_id,
             ),
         )
 
-    async def set_status(self, thread_id: str, status: ThreadStatus) -> None:
+    async def set_status(self, thread_id: str, status: ThreadStatus, *, at: datetime) -> None:
         await self._execute(
             "UPDATE threads SET status = %s, updated_at = %s WHERE thread_id = %s",
-            (status, now(), thread_id),
+            (status, at, thread_id),
         )
 
     async def delete(self, thread_id: str) -> bool:
@@ -152,8 +151,8 @@ class PostgresThreads(Tables):
         status: ThreadStatus | None,
         limit: int,
         offset: int,
-        sort_by: str | None,
-        sort_order: SortOrder | None,
+        sort_by: ThreadSortKey,
+        sort_order: SortOrder,
     ) -> list[Thread]:
         clauses, params = _filters(ids, metadata, values, status)
         rows = await self._rows(
