@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from interop.core.storage import Storage
 from interop.storage.errors import StorageUnavailable
 
@@ -26,8 +28,18 @@ async def open_storage(url: str) -> Storage:
     else:
         scheme = url.split("://", 1)[0] if "://" in url else url
         raise StorageUnavailable(f"unsupported database URL {scheme!r}: expected {SUPPORTED}")
-    await storage.setup()
+    try:
+        await storage.setup()
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(f"cannot open the SQLite database {url}: {exc}") from exc
     return storage
+
+
+async def check_storage(url: str) -> None:
+    """Open and close the storage named by `url` (its schema migrated): StorageUnavailable
+    when that fails, so a server can refuse to start with one line saying why."""
+    storage = await open_storage(url)
+    await storage.close()
 
 
 def sqlite_path(url: str) -> str:

@@ -15,7 +15,14 @@ from interop.storage.postgres import runs, threads
 from interop.storage.postgres.assistants import PostgresAssistants
 from interop.storage.postgres.checkpoints import PostgresCheckpoints, import_checkpoints
 from interop.storage.postgres.migrations import migrate
-from interop.storage.postgres.pool import Pool, check_url, connect, describe_safely, open_pool
+from interop.storage.postgres.pool import (
+    Pool,
+    check_url,
+    connect,
+    describe,
+    one_line,
+    open_pool,
+)
 from interop.storage.postgres.runs import PostgresRuns
 from interop.storage.postgres.threads import PostgresThreads
 
@@ -37,7 +44,7 @@ class PostgresStorage:
             await migrate(conn)
         except psycopg.Error as exc:
             raise StorageUnavailable(
-                f"cannot set up the schema of {describe_safely(self.url)}: {exc}"
+                f"cannot set up the schema of {describe(self.url)}: {one_line(exc)}"
             ) from exc
         finally:
             await conn.close()

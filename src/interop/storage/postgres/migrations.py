@@ -74,7 +74,9 @@ CREATE TABLE threads (
 );
 CREATE INDEX threads_metadata ON threads USING gin (metadata jsonb_path_ops);
 CREATE INDEX threads_values ON threads USING gin ("values" jsonb_path_ops);
+-- a status filter with the default sort; a sort by status
 CREATE INDEX threads_status ON threads (status, created_at, thread_id);
+CREATE INDEX threads_status_id ON threads (status, thread_id);
 CREATE INDEX threads_created_at ON threads (created_at, thread_id);
 CREATE INDEX threads_updated_at ON threads (updated_at, thread_id);
 -- NULLS FIRST: a thread never run sorts as SQLite sorts it (first ascending, last descending).

@@ -7,6 +7,7 @@ expects) and speaks UTC, so timestamps come back as UTC-aware datetimes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,12 +36,16 @@ def is_postgres_url(url: str) -> bool:
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+    """The URL without its password (and query), for messages."""
+    return _PASSWORD.sub(r"://\1@", url.split("?", 1)[0])
+
+
+_PASSWORD = re.compile(r"://([^:@/]*):[^@/]*@")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def check_url(url: str) -> None:
@@ -49,14 +54,9 @@ def check_url(url: str) -> None:
         conninfo_to_dict(url)
         urlsplit(url).port  # noqa: B018 - raises ValueError for a port that is not a number
     except (psycopg.ProgrammingError, ValueError) as exc:
-        raise StorageUnavailable(f"invalid PostgreSQL URL {describe_safely(url)}: {exc}") from exc
-
-
-def describe_safely(url: str) -> str:
-    try:
-        return describe(url)
-    except ValueError:
-        return url.split("@")[-1]
+        raise StorageUnavailable(
+            f"invalid PostgreSQL URL {describe(url)}: {one_line(exc)}"
+        ) from exc
 
 
 def jsonb(value: Any) -> Jsonb:
@@ -80,8 +80,7 @@ async def connect(url: str) -> Connection:
             url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT
         )
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise StorageUnavailable(f"cannot connect to {describe_safely(url)}: {reason}") from exc
+        raise StorageUnavailable(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
     await _configure(conn)
     return conn
 
@@ -101,7 +100,7 @@ async def open_pool(url: str) -> Pool:
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
     except psycopg.Error as exc:  # PoolTimeout is one
         await pool.close()
-        raise StorageUnavailable(f"cannot connect to {describe_safely(url)}: {exc}") from exc
+        raise StorageUnavailable(f"cannot connect to {describe(url)}: {one_line(exc)}") from exc
     return pool
 
 
