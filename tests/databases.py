@@ -22,16 +22,17 @@ ENV = "INTEROP_TEST_DATABASE_URL"
 LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def admin_url() -> str:
-    """The admin URL to create databases with; skips or fails the test when unreachable."""
+def admin_url(*, required: bool = False) -> str:
+    """The admin URL to create databases with; skips (fails, when `required` or the variable
+    is set) the test when the server is unreachable."""
     url = os.environ.get(ENV)
     try:
         with psycopg.connect(url or LOCAL, connect_timeout=5):
             pass
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        if url:
-            pytest.fail(f"{ENV} is set but PostgreSQL is unreachable: {reason}", pytrace=False)
+        if url or required:
+            pytest.fail(f"PostgreSQL unreachable at {url or LOCAL}: {reason}", pytrace=False)
         pytest.skip(f"PostgreSQL not reachable at {LOCAL} and {ENV} unset: {reason}")
     return url or LOCAL
 
@@ -41,17 +42,35 @@ def database_url(admin: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-@contextmanager
-def fresh_database(admin: str, prefix: str = "interop_test") -> Iterator[str]:
-    """A new, uniquely named, empty database (its URL), dropped afterwards."""
+def create_database(admin: str, prefix: str = "interop_test") -> str:
+    """A new, uniquely named, empty database: its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
+    return database_url(admin, name)
+
+
+def drop_databases(admin: str, prefix: str) -> None:
+    """Drop every database whose name starts with `prefix` (even with clients connected)."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+            )
+        ]
+        for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_database(admin: str, prefix: str = "interop_test") -> Iterator[str]:
+    """A new, uniquely named, empty database (its URL), dropped afterwards."""
+    url = create_database(admin, prefix)
+    try:
+        yield url
+    finally:
+        drop_databases(admin, urlsplit(url).path.lstrip("/"))
 
 
 TABLES = (
