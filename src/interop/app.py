@@ -20,7 +20,9 @@ from interop.a2a import routes as a2a
 from interop.core.assistants import AssistantService
 from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
+from interop.core.ports import RunPorts
 from interop.core.runs import RunService
+from interop.core.scheduler import Scheduler
 from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
@@ -84,16 +86,12 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         storage = await open_storage(settings.database)
         broker = InProcessBroker()
         assistants = AssistantService(storage, agents)
-        threads = ThreadService(storage, assistants)
-        runs = RunService(
-            storage,
-            broker,
-            assistants,
-            threads,
+        scheduler = Scheduler(
+            RunPorts(storage, broker, assistants.graph, run_timeout=settings.run_timeout),
             workers=settings.workers_per_process,
-            run_timeout=settings.run_timeout,
         )
-        threads.runs = runs
+        threads = ThreadService(storage, assistants, scheduler)
+        runs = RunService(scheduler, assistants, threads)
         await assistants.ensure_system_assistants()
         app.state.storage = storage
         app.state.assistants = assistants

@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(args, "log_level", "info").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     settings = Settings(config=args.config)
+    if args.command == "serve" and not _claim(args.database or settings.database):
+        return 2
     try:
         from interop.app import load_agents
 
@@ -99,6 +101,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interop: {exc}", file=sys.stderr)
         return 2
     return _serve(settings, graphs, access_log=args.access_log, log_level=args.log_level)
+
+
+def _claim(database: str) -> bool:
+    """Take the database's one-server lock for this process, before anything (the app's crash
+    recovery above all) can touch another server's runs. False, with one line on stderr, when
+    another server holds it."""
+    from interop.storage import claim_database
+    from interop.storage.sqlite.lock import DatabaseInUse
+
+    try:
+        claim_database(database)
+    except DatabaseInUse:
+        print(
+            f"interop: database {database} is in use by another interop server;"
+            " stop it or pass another --database",
+            file=sys.stderr,
+        )
+        return False
+    except StorageUnavailable as exc:
+        print(f"interop: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _serve(

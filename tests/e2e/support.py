@@ -52,10 +52,10 @@ BACKEND = os.environ.get("INTEROP_TEST_BACKEND", "sqlite")
 DATABASE_PREFIX = f"interop_e2e_{os.getpid()}_"
 
 
-def new_database_url(workdir: Path) -> str:
-    """The database of a new server: a SQLite file in `workdir`, or a new Postgres database."""
+def new_database_url(sqlite_file: Path) -> str:
+    """The database of a new server: `sqlite_file`, or a new Postgres database."""
     if BACKEND == "sqlite":
-        return f"sqlite:///{workdir / 'db.sqlite'}"
+        return f"sqlite:///{sqlite_file}"
     if BACKEND == "postgres":
         return create_database(admin_url(required=True), DATABASE_PREFIX.rstrip("_"))
     pytest.fail(f"INTEROP_TEST_BACKEND={BACKEND!r}: expected sqlite or postgres", pytrace=False)
@@ -67,14 +67,31 @@ def drop_test_databases() -> None:
         drop_databases(admin_url(required=True), DATABASE_PREFIX)
 
 
+def serve_command(port: int, database_url: str) -> list[str]:
+    """`interop serve` on loopback `port` with the database at `database_url`."""
+    return [
+        sys.executable,
+        "-m",
+        "interop",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database",
+        database_url,
+    ]
+
+
 class ServerProcess:
-    """One `interop serve` process on its own database (see BACKEND); can be stopped, killed and
-    started again on the same database (each start takes a fresh free port: read `url` after a
-    start)."""
+    """One `interop serve` process on its own database (a SQLite file, or see BACKEND); can be
+    stopped, killed and started again on the same database (each start takes a fresh free port:
+    read `url` after a start)."""
 
     def __init__(self, workdir: Path, *extra_args: str, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.database = workdir / "db.sqlite"
         self.database_url = ""  # chosen at the first start
         self.extra_args = list(extra_args)
         self.env = env
@@ -101,25 +118,13 @@ class ServerProcess:
         assert self.process is None, "already running"
         self.starts += 1
         self.port = free_port()
-        self.database_url = self.database_url or new_database_url(self.workdir)
+        self.database_url = self.database_url or new_database_url(self.database)
         self._log = self.log_path.open("wb")
         # The server's settings come from flags and INTEROP_* variables: only ours apply.
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
         env.update(self.env or {})
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "interop",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--database",
-                self.database_url,
-                *self.extra_args,
-            ],
+            [*serve_command(self.port, self.database_url), *self.extra_args],
             cwd=self.workdir,  # no interop.json/langgraph.json here: the bundled agents
             stdout=self._log,
             stderr=subprocess.STDOUT,

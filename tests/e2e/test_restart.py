@@ -1,10 +1,13 @@
-"""Durability: a graceful restart and a kill -9 on the same SQLite database.
+"""Durability: a graceful restart and a kill -9 on the same SQLite database; a second server
+on a live server's database refuses to start.
 
 Each test starts its own server (a module-wide one could not be restarted safely)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,14 +17,18 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from .support import (
+    BACKEND,
     COUNTDOWN,
     ECHO,
+    START_TIMEOUT,
     TIMEOUT,
     ServerProcess,
     countdown_input,
+    free_port,
     message_texts,
     new_thread,
     run_status,
+    serve_command,
     thread_status,
     user_message,
 )
@@ -165,3 +172,54 @@ async def test_kill_9_twice_in_a_row(server: ServerProcess, client: LangGraphCli
         final = await run_status(third, thread_id, run["run_id"], {"success", "error"}, RECOVERY)
         assert final["status"] in ("success", "error")
         assert (await thread_status(third, thread_id, ["idle", "error"]))["status"] != "busy"
+
+
+# -- one server per database -------------------------------------------------------------------
+
+
+def _second_server(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
+    return subprocess.run(
+        serve_command(free_port(), database_url),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a SQLite database has one server at a time")
+async def test_second_server_on_the_same_database_refuses_to_start(
+    server: ServerProcess, client: LangGraphClient, tmp_path: Path
+) -> None:
+    thread_id = await new_thread(client)
+    run = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(1200, 0.1))
+    await run_status(client, thread_id, run["run_id"], {"running"})
+
+    second = _second_server(server.database_url, tmp_path)
+
+    assert second.returncode == 2, second.stderr
+    lines = [line for line in second.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(server.database) in lines[0], second.stderr
+    # The live run was neither re-queued nor ended by the refused server.
+    live = await client.runs.get(thread_id, run["run_id"])
+    assert live["status"] == "running" and live["attempt"] == 1
+    await client.runs.cancel(thread_id, run["run_id"])
+    ended = await run_status(client, thread_id, run["run_id"])
+    assert ended["status"] == "interrupted" and ended["attempt"] == 1
+
+
+async def test_the_database_is_free_again_once_the_server_stops(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.stop()
+    successor = ServerProcess(server.workdir)
+    successor.starts = server.starts  # a fresh log file
+    successor.start()
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            assert (await http.get(successor.url + "/ok")).status_code == 200
+    finally:
+        successor.stop()

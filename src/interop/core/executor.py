@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
@@ -18,13 +17,10 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from interop.core import serde
-from interop.core.events import OUTCOME_EVENT
 from interop.core.ids import now
-from interop.core.models import Run, RunOutcome, RunStatus, Thread, ThreadStatus
-from interop.core.state import thread_interrupts
-
-if TYPE_CHECKING:
-    from interop.core.runs import RunService
+from interop.core.models import Run, RunOutcome
+from interop.core.outcomes import finish_run
+from interop.core.ports import RunPorts, RunQueue
 
 log = logging.getLogger("interop.runs")
 
@@ -32,8 +28,8 @@ log = logging.getLogger("interop.runs")
 class _Publisher:
     """Turns LangGraph stream chunks into named events on the run's (and thread's) channel."""
 
-    def __init__(self, service: RunService, run: Run) -> None:
-        self.service = service
+    def __init__(self, ports: RunPorts, run: Run) -> None:
+        self.ports = ports
         self.run = run
         self.modes = set(run.kwargs["stream_mode"])
         self.subgraphs = bool(run.kwargs.get("subgraphs"))
@@ -43,7 +39,7 @@ class _Publisher:
 
     async def emit(self, event: str, data: Any) -> None:
         payload = serde.dumps(data)
-        broker = self.service.broker
+        broker = self.ports.broker
         await broker.publish(self.run.run_id, event, payload)
         # Checked per event: a thread stream may be joined while the run is under way.
         if broker.has_channel(self.run.thread_id):
@@ -109,21 +105,21 @@ def _config(run: Run) -> RunnableConfig:
     return cast(RunnableConfig, config)
 
 
-async def execute(service: RunService, run: Run) -> None:
+async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status = "running"
     if not run.temporary:
-        await service.storage.runs.set_status(run.run_id, "running", at=now())
-    service.notify(run, None)
-    publisher = _Publisher(service, run)
+        await ports.storage.runs.set_status(run.run_id, "running", at=now())
+    ports.listeners.notify(run, None)
+    publisher = _Publisher(ports, run)
     config = _config(run)
-    saver = service.ephemeral_saver if run.temporary else service.storage.checkpoints.saver
+    saver = ports.ephemeral_saver if run.temporary else ports.storage.checkpoints.saver
     graph: Pregel[Any] | None = None
     rollback = False
     try:
-        entry = service.assistants.graph(run.kwargs["graph_id"])
+        entry = ports.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)
-        deadline = asyncio.timeout(service.run_timeout)
+        deadline = asyncio.timeout(ports.run_timeout)
         try:
             async with deadline:
                 await _drive(graph, run, config, publisher)
@@ -137,13 +133,13 @@ async def execute(service: RunService, run: Run) -> None:
         else:
             outcome = await _success(graph, run, config, publisher)
     except asyncio.CancelledError:
-        reason = service.cancel_reason(run.run_id)
+        reason = queue.cancel_reason(run.run_id)
         if reason is None or reason == "shutdown":
             # Server stopping: leave the run `running` so that the next start recovers it.
             await publisher.emit(
                 "error", {"error": "ServerShutdown", "message": "The server is shutting down."}
             )
-            await service.broker.close(run.run_id)
+            await ports.broker.close(run.run_id)
             raise
         outcome = RunOutcome(status="interrupted", values=publisher.last_values)
         rollback = reason == "rollback"
@@ -154,7 +150,7 @@ async def execute(service: RunService, run: Run) -> None:
         outcome = RunOutcome(status="error", values=publisher.last_values, error=error)
     if outcome.status == "timeout" and outcome.error is not None:
         await publisher.emit("error", outcome.error)
-    await finish_run(service, run, outcome, graph=graph, config=config, rollback=rollback)
+    await finish_run(ports, queue, run, outcome, graph=graph, config=config, rollback=rollback)
 
 
 async def _drive(
@@ -196,129 +192,3 @@ async def _success(
         values = {k: v for k, v in values.items() if k != "__interrupt__"}
         interrupts = serde.to_jsonable(publisher.last_values["__interrupt__"])
     return RunOutcome(status="success", values=serde.to_jsonable(values), interrupts=interrupts)
-
-
-async def finish_run(
-    service: RunService,
-    run: Run,
-    outcome: RunOutcome,
-    *,
-    graph: Pregel[Any] | None,
-    config: RunnableConfig | None,
-    rollback: bool = False,
-) -> None:
-    """Record the run's end in storage, update its thread, publish the outcome, close streams."""
-    storage = service.storage
-    run.status = outcome.status
-    thread_status: ThreadStatus = "idle"
-    thread_values: Any = None
-    interrupts: dict[str, Any] = {}
-    if rollback:
-        await storage.checkpoints.delete_for_runs(run.thread_id, [run.run_id])
-    breakpoints = run.kwargs.get("interrupt_before") or run.kwargs.get("interrupt_after")
-    deferred = run.temporary and bool(run.kwargs.get("persist_at_end"))
-    if run.temporary and not deferred:
-        pass
-    elif graph is not None and (
-        rollback or outcome.interrupts or breakpoints or outcome.status != "success"
-    ):
-        # Only here does the thread's state need reading back; a plain success already
-        # streamed its final values.
-        snapshot = await graph.aget_state(
-            RunnableConfig(configurable={"thread_id": run.thread_id, "checkpoint_ns": ""})
-        )
-        interrupts = thread_interrupts(snapshot)
-        thread_values = serde.to_jsonable(snapshot.values) if snapshot.values is not None else None
-        if interrupts or (snapshot.next and breakpoints):
-            thread_status = "interrupted"
-    elif graph is not None:
-        thread_values = outcome.values
-    if outcome.status == "error":
-        thread_status = "error"
-    elif outcome.status == "interrupted" and not rollback:
-        thread_status = "interrupted"
-    if service.thread_has_queued_after(run):
-        thread_status = "busy"
-    status: RunStatus = outcome.status
-    if deferred:
-        await _adopt(service, run, status, thread_status, thread_values, interrupts, outcome)
-    if run.temporary:
-        # Stateless runs that end deleted live in memory only: nothing to remove from storage.
-        await service.ephemeral_saver.adelete_thread(run.thread_id)
-        run.temporary = not deferred
-    elif rollback:
-        await storage.runs.delete(run.run_id)
-        await storage.threads.set_state(
-            run.thread_id,
-            status=thread_status,
-            values=thread_values if isinstance(thread_values, dict) else None,
-            interrupts=interrupts,
-            at=now(),
-        )
-    else:
-        await storage.runs.finish(
-            run.run_id,
-            status,
-            thread_id=run.thread_id,
-            thread_status=thread_status,
-            values=thread_values if isinstance(thread_values, dict) else None,
-            interrupts=interrupts,
-            error=outcome.error,
-            update_values=graph is not None,
-            at=now(),
-        )
-    broker = service.broker
-    await broker.publish(
-        run.run_id,
-        OUTCOME_EVENT,
-        serde.dumps(
-            {
-                "status": outcome.status,
-                "values": outcome.values,
-                "interrupts": outcome.interrupts,
-                "error": outcome.error,
-            }
-        ),
-    )
-    await broker.close(run.run_id)
-    service.notify(run, outcome)
-    if broker.has_channel(run.thread_id):
-        await broker.publish(
-            run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
-        )
-
-
-async def _adopt(
-    service: RunService,
-    run: Run,
-    status: RunStatus,
-    thread_status: ThreadStatus,
-    values: Any,
-    interrupts: dict[str, Any],
-    outcome: RunOutcome,
-) -> None:
-    """Store the thread of a `persist_at_end` run, its checkpoints and the run, now ended."""
-    saver = service.ephemeral_saver
-    checkpoints = [
-        item async for item in saver.alist({"configurable": {"thread_id": run.thread_id}})
-    ]
-    stamp = now()
-    thread = Thread(
-        thread_id=run.thread_id,
-        created_at=run.created_at,
-        updated_at=stamp,
-        state_updated_at=stamp,
-        metadata={"graph_id": run.kwargs["graph_id"], "assistant_id": run.assistant_id},
-        status=thread_status,
-        values=values if isinstance(values, dict) else None,
-        interrupts=interrupts,
-        error=outcome.error if outcome.status == "error" else None,
-    )
-    stored = replace(
-        run,
-        status=status,
-        updated_at=stamp,
-        temporary=False,
-        kwargs={**run.kwargs, "temporary": False},
-    )
-    await service.storage.adopt(thread, stored, checkpoints)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import EmptyInputError, InvalidUpdateError
@@ -15,12 +15,9 @@ from interop.core.assistants import AssistantService
 from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.ids import new_id, now
 from interop.core.models import Thread, ThreadStatus
+from interop.core.ports import ThreadRunCanceller
 from interop.core.state import checkpoint_record, empty_state, snapshot_record, thread_interrupts
 from interop.core.storage import SortOrder, Storage, ThreadSortKey
-
-if TYPE_CHECKING:
-    from interop.core.runs import RunService
-
 
 _SORT_KEYS: frozenset[str] = frozenset(get_args(ThreadSortKey))
 
@@ -31,10 +28,12 @@ def sort_key(sort_by: str | None) -> ThreadSortKey:
 
 
 class ThreadService:
-    def __init__(self, storage: Storage, assistants: AssistantService) -> None:
+    def __init__(
+        self, storage: Storage, assistants: AssistantService, runs: ThreadRunCanceller
+    ) -> None:
         self._storage = storage
         self._assistants = assistants
-        self.runs: RunService | None = None  # set by the app: deleting a thread cancels its runs
+        self._runs = runs  # deleting a thread cancels its runs first
 
     async def create(
         self,
@@ -101,8 +100,7 @@ class ThreadService:
     async def delete(self, thread_id: str) -> None:
         """Delete the thread, cancelling its pending and running runs first."""
         await self.get(thread_id)
-        if self.runs is not None:
-            await self.runs.cancel_thread_runs(thread_id)
+        await self._runs.cancel_thread_runs(thread_id)
         await self._storage.threads.delete(thread_id)
         await self._storage.checkpoints.delete_thread(thread_id)
 

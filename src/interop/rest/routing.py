@@ -14,7 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from interop.core.assistants import AssistantService
+from interop.core.ids import is_uuid
+from interop.core.runs import RunService
+from interop.core.threads import ThreadService
 from interop.rest.errors import RequestError
+from interop.rest.responses import JSONResponse
 
 Handler = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -60,6 +65,14 @@ class Router:
             return handler
 
         return register
+
+    @classmethod
+    def combine(cls, *routers: Router) -> Router:
+        """One router with every route of `routers`, in their order."""
+        combined = cls()
+        for router in routers:
+            combined.specs.extend(router.specs)
+        return combined
 
     def routes(self) -> list[Route]:
         grouped: dict[str, dict[str, Handler]] = {}
@@ -158,3 +171,54 @@ def query_int(
 
 def json_loads(raw: bytes) -> Any:
     return orjson.loads(raw)
+
+
+# -- what every handler uses ---------------------------------------------------------------
+
+
+def assistant_service(request: Request) -> AssistantService:
+    return request.app.state.assistants  # type: ignore[no-any-return]
+
+
+def thread_service(request: Request) -> ThreadService:
+    return request.app.state.threads  # type: ignore[no-any-return]
+
+
+def run_service(request: Request) -> RunService:
+    return request.app.state.runs  # type: ignore[no-any-return]
+
+
+_ID_LABELS = {"thread_id": "thread", "run_id": "run", "assistant_id": "assistant"}
+
+
+def path_id(request: Request, name: str) -> str:
+    """A path parameter; thread and run ids (and assistant ids that are not graph names) must
+    be UUIDs (422 otherwise)."""
+    value = str(request.path_params[name])
+    label = _ID_LABELS.get(name)
+    graph_name = label == "assistant" and value in request.app.state.graphs
+    if label is not None and not graph_name and not is_uuid(value):
+        raise RequestError(422, f"Invalid {label} ID: must be a UUID.")
+    return value
+
+
+def json_ok(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def pagination(total: int, offset: int, returned: int) -> dict[str, str]:
+    headers = {"X-Pagination-Total": str(total)}
+    if offset + returned < total:
+        headers["X-Pagination-Next"] = str(offset + returned)
+    return headers
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def stream_modes(request: Request, name: str = "stream_mode") -> list[str]:
+    modes: list[str] = []
+    for value in request.query_params.getlist(name):
+        modes.extend(v for v in value.split(",") if v)
+    return modes

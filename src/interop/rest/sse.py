@@ -14,8 +14,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
 
+from interop.core.events import FROM_START, parse_event_id
 from interop.core.models import StreamEvent
+from interop.rest.errors import RequestError
 
 log = logging.getLogger("interop.rest")
 
@@ -63,3 +66,15 @@ def sse_response(
 
 
 _background: set[asyncio.Task[None]] = set()
+
+
+def last_event_id(request: Request) -> str | None:
+    """The Last-Event-ID header: an event id, or FROM_START for `-1`/`0` (replay everything)."""
+    value = request.headers.get("last-event-id")
+    if value is None:
+        return None
+    if value.strip() in ("-", "-1", "0", "0-0"):
+        return FROM_START
+    if parse_event_id(value.strip()) is None:
+        raise RequestError(422, "Last-Event-ID must be an event id of the form '<ms>-<seq>'.")
+    return value

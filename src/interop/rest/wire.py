@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from interop.core.models import Assistant, Run, Thread
+from interop.core.models import Assistant, Run, RunOutcome, Thread
 
 _HIDDEN_KWARGS = {"graph_id", "after_seconds", "checkpoint"}
 
@@ -57,3 +57,15 @@ def run(r: Run) -> dict[str, Any]:
         "attempt": r.attempt,
         "langsmith_session_name": None,
     }
+
+
+def outcome(ended: RunOutcome) -> Any:
+    """What /wait and /join answer: the final values, plus `__interrupt__` or `__error__`."""
+    if ended.error is not None:
+        return {"__error__": ended.error}
+    values = ended.values
+    if ended.interrupts:
+        base = dict(values) if isinstance(values, dict) else {}
+        base["__interrupt__"] = ended.interrupts
+        return base
+    return values if values is not None else {}

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from interop.core.storage import Storage
 from interop.storage.errors import StorageUnavailable
 
-SUPPORTED = "sqlite:///path or postgresql://user@host:port/database"
-
 
 async def open_storage(url: str) -> Storage:
-    """Open the storage named by a database URL: `sqlite:///path`, `sqlite:///:memory:`, or
-    `postgresql://user:password@host:port/database` (also `postgres://`).
+    """Open (and set up) the storage named by a database URL; its scheme picks the backend:
+    `sqlite:///path`, `sqlite:///:memory:`, `postgresql://user:password@host:port/database`
+    (also `postgres://`).
 
-    Raises StorageUnavailable (one line naming what failed) for a URL of an unsupported kind,
-    a malformed URL, a database that cannot be reached or set up."""
-    storage: Storage
-    if url.startswith("sqlite://"):
-        from interop.storage.sqlite import SqliteStorage
-
-        storage = SqliteStorage(sqlite_path(url))
-    elif url.startswith(("postgresql://", "postgres://")):
-        from interop.storage.postgres import PostgresStorage
-
-        storage = PostgresStorage(url)
-    else:
-        scheme = url.split("://", 1)[0] if "://" in url else url
-        raise StorageUnavailable(f"unsupported database URL {scheme!r}: expected {SUPPORTED}")
+    Raises StorageUnavailable (a ValueError; one line naming what failed, never a password)
+    for a URL of any other kind, a malformed URL, or a database that cannot be reached or set
+    up."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    opener = _OPENERS.get(scheme)
+    if opener is None:
+        raise StorageUnavailable(
+            f"unsupported database URL scheme {scheme!r}: the scheme must be one of"
+            f" {', '.join(sorted(_OPENERS))} (e.g. sqlite:///path,"
+            " postgresql://user@host:5432/database)"
+        )
+    storage = opener(url)
     try:
         await storage.setup()
     except (sqlite3.Error, OSError) as exc:
@@ -42,6 +40,26 @@ async def check_storage(url: str) -> None:
     await storage.close()
 
 
+def _sqlite(url: str) -> Storage:
+    # Imported here: a process loads only the backend its URL names.
+    from interop.storage.sqlite import SqliteStorage
+
+    return SqliteStorage(sqlite_path(url))
+
+
+def _postgres(url: str) -> Storage:
+    from interop.storage.postgres import PostgresStorage
+
+    return PostgresStorage(url)
+
+
+_OPENERS: dict[str, Callable[[str], Storage]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgres,
+    "postgres": _postgres,
+}
+
+
 def sqlite_path(url: str) -> str:
     """The file path of a SQLite URL: `sqlite:///relative/path`, `sqlite:////absolute/path`
     (three slashes then the path, as SQLAlchemy spells it), or `sqlite:///:memory:`."""
@@ -49,3 +67,17 @@ def sqlite_path(url: str) -> str:
     if path.startswith("/"):
         path = path[1:]
     return path or ":memory:"
+
+
+def claim_database(url: str) -> None:
+    """Take the database's one-server lock for the life of this process, before anything opens
+    it (a SQLite file admits one server; other kinds need no lock). Raises DatabaseInUse
+    (`interop.storage.sqlite.lock`) when another process holds it, StorageUnavailable when
+    the lock file cannot be made."""
+    if url.partition("://")[0].lower() == "sqlite" and sqlite_path(url) != ":memory:":
+        from interop.storage.sqlite import lock
+
+        try:
+            lock.acquire(sqlite_path(url))
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot open the SQLite database {url}: {exc}") from exc

@@ -15,6 +15,11 @@ from interop.core.storage import Storage
 from interop.core.threads import ThreadService
 
 
+class _NoRuns:
+    async def cancel_thread_runs(self, thread_id: str) -> None:
+        return None
+
+
 @pytest.fixture
 def assistants(storage: Storage) -> AssistantService:
     return AssistantService(storage, load_graphs(read_config(BUNDLED_CONFIG)))
@@ -51,7 +56,7 @@ async def test_assistant_update_merges_fields_into_a_new_version(
 async def test_thread_update_merges_metadata_shallowly(
     storage: Storage, assistants: AssistantService
 ) -> None:
-    threads = ThreadService(storage, assistants)
+    threads = ThreadService(storage, assistants, _NoRuns())
     thread = await threads.create(metadata={"gone": 1, "cfg": {"a": 1}, "keep": True})
     updated = await threads.update(thread.thread_id, {"gone": None, "cfg": {"b": 2}})
     assert updated.metadata == {"gone": None, "cfg": {"b": 2}, "keep": True}

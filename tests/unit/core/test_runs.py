@@ -22,7 +22,9 @@ from interop.core.events import InProcessBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ids import new_id, now
 from interop.core.models import Run, RunOutcome, RunRequest, StreamEvent
+from interop.core.ports import RunPorts
 from interop.core.runs import RunService
+from interop.core.scheduler import Scheduler
 from interop.core.serde import loads
 from interop.core.storage import Storage
 from interop.core.threads import ThreadService
@@ -107,10 +109,12 @@ async def make(
     async def build(*, start: bool = True, **kwargs: Any) -> Services:
         broker = InProcessBroker()
         assistants = AssistantService(storage, graphs)
-        threads = ThreadService(storage, assistants)
-        kwargs.setdefault("workers", 4)
-        runs = RunService(storage, broker, assistants, threads, **kwargs)
-        threads.runs = runs
+        ports = RunPorts(
+            storage, broker, assistants.graph, run_timeout=kwargs.pop("run_timeout", 3600.0)
+        )
+        scheduler = Scheduler(ports, workers=kwargs.pop("workers", 4))
+        threads = ThreadService(storage, assistants, scheduler)
+        runs = RunService(scheduler, assistants, threads)
         await assistants.ensure_system_assistants()
         if start:
             await runs.start()

@@ -1,0 +1,81 @@
+"""What run execution gets from the rest of the core, handed over explicitly.
+
+The executor, the outcome recorder and the scheduler depend on these small interfaces, never
+on the services: RunService builds on the scheduler, the scheduler on the executor, and
+nothing points back (no import cycles inside the core).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from interop.core.events import EventBroker
+from interop.core.graphs import GraphEntry
+from interop.core.models import Run, RunOutcome
+from interop.core.storage import Storage
+
+log = logging.getLogger("interop.runs")
+
+RunListener = Callable[[Run, RunOutcome | None], Awaitable[None]]
+
+
+class RunListeners:
+    """Who hears that a run started (outcome None) or ended. Each call runs in its own task: a
+    slow or failing listener never delays a run; its failures are logged."""
+
+    def __init__(self) -> None:
+        self._listeners: list[RunListener] = []
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add(self, listener: RunListener) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, run: Run, outcome: RunOutcome | None) -> None:
+        for listener in self._listeners:
+            task = asyncio.get_running_loop().create_task(self._call(listener, run, outcome))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    @staticmethod
+    async def _call(listener: RunListener, run: Run, outcome: RunOutcome | None) -> None:
+        try:
+            await listener(run, outcome)
+        except Exception:  # a listener's failure must not reach the run (logged)
+            log.exception("run listener %r failed for run %s", listener, run.run_id)
+
+
+@dataclass(slots=True)
+class RunPorts:
+    """The collaborators every step of a run uses."""
+
+    storage: Storage
+    broker: EventBroker
+    graph: Callable[[str], GraphEntry]
+    """The loaded graph of a graph id (raises NotFound)."""
+    run_timeout: float
+    listeners: RunListeners = field(default_factory=RunListeners)
+    ephemeral_saver: InMemorySaver = field(default_factory=InMemorySaver)
+    """Checkpoints of temporary (stateless, on_completion=delete) runs: they never touch disk."""
+
+
+class RunQueue(Protocol):
+    """What a run's execution and ending ask of the queue that scheduled it."""
+
+    def cancel_reason(self, run_id: str) -> str | None:
+        """Why the run's task was cancelled (an action, or `shutdown`); None when not by us."""
+
+    def thread_has_queued_after(self, run: Run) -> bool:
+        """True when another run of `run`'s thread waits in this process's queue."""
+
+
+class ThreadRunCanceller(Protocol):
+    """What ThreadService needs to delete a thread: its runs cancelled first."""
+
+    async def cancel_thread_runs(self, thread_id: str) -> None:
+        """Cancel the thread's pending and running runs and wait until they have ended."""

@@ -1,0 +1,130 @@
+"""SQLite storage: assistants, threads and runs in our tables; checkpoints through LangGraph's
+SqliteSaver; all on one connection owned by one database thread (see `connection`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langgraph.checkpoint.base import CheckpointTuple
+
+from interop.core.models import Run, Thread
+from interop.storage.sqlite import lock
+from interop.storage.sqlite.assistants import SqliteAssistants
+from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
+from interop.storage.sqlite.connection import DbThread, Statement
+from interop.storage.sqlite.lock import DatabaseInUse
+from interop.storage.sqlite.runs import SqliteRuns, run_insert
+from interop.storage.sqlite.threads import SqliteThreads, thread_insert
+
+
+@dataclass(slots=True)
+class _Adoption:
+    thread: Thread
+    run: Run
+    checkpoints: list[CheckpointTuple]
+    done: asyncio.Future[None]
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
+class SqliteStorage:
+    """The core's Storage protocol on one SQLite database file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: DbThread | None = None
+        self._adoptions: list[_Adoption] = []
+        self._adopter: asyncio.Task[None] | None = None
+        self._lock: str | None = None
+
+    async def setup(self) -> None:
+        """Lock the database file for this process (DatabaseInUse when another process holds
+        it: before anything, recovery included, can touch another server's runs), open it and
+        create the tables."""
+        if self._db is not None:
+            return
+        if self.path != ":memory:" and self._lock is None:
+            self._lock = lock.acquire(self.path)
+        db = DbThread(self.path)
+        try:
+            conn = await db.start()
+            sync = InteropSqliteSaver(conn)
+            await db.run(sync.setup)
+        except BaseException:
+            await db.close()
+            self._release()
+            raise
+        self._db = db
+        self.assistants = SqliteAssistants(db)
+        self.threads = SqliteThreads(db)
+        self.runs = SqliteRuns(db)
+        self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
+        self._sync = sync
+
+    async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
+        """Write a thread that lived in memory until its first run ended: its checkpoints, its
+        row and the run's, in one transaction.
+
+        Adoptions that arrive while one is being written are written together, in one
+        transaction and one hop to the database thread (group commit): each returns once its
+        own is committed, so a caller never answers before the thread is stored."""
+        done = asyncio.get_running_loop().create_future()
+        self._adoptions.append(_Adoption(thread, run, list(checkpoints), done))
+        if self._adopter is None or self._adopter.done():
+            self._adopter = asyncio.create_task(self._adopt_pending(), name="interop-adopt")
+        await done
+
+    async def _adopt_pending(self) -> None:
+        assert self._db is not None
+        while self._adoptions:
+            batch, self._adoptions = self._adoptions, []
+            try:
+                await self._db.run(self._adopt, batch)
+            except Exception:  # noqa: BLE001 - one bad item must not fail the others
+                for item in batch:
+                    try:
+                        await self._db.run(self._adopt, [item])
+                    except Exception as exc:  # noqa: BLE001 - handed to its caller
+                        _settle(item.done, exc)
+                    else:
+                        _settle(item.done, None)
+            else:
+                for item in batch:
+                    _settle(item.done, None)
+
+    def _adopt(self, batch: list[_Adoption]) -> None:
+        statements: list[Statement] = []
+        try:
+            for item in batch:
+                self._sync.import_checkpoints(item.checkpoints)
+                statements += [thread_insert(item.thread), run_insert(item.run)]
+        except BaseException:
+            self.runs._conn.rollback()
+            raise
+        self.runs._transaction(statements)
+
+    async def close(self) -> None:
+        if self._adopter is not None:
+            # Adoptions already handed over are written before the database closes.
+            await asyncio.gather(self._adopter, return_exceptions=True)
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            lock.release(self._lock)
+            self._lock = None
+
+
+__all__ = ["DatabaseInUse", "SqliteStorage"]

@@ -1,0 +1,223 @@
+"""Runs: creation with the multitask check, status changes, finishing with the thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.storage.sqlite.connection import (
+    Statement,
+    Tables,
+    from_json,
+    json_filters,
+    to_json,
+    to_text,
+)
+
+_RUN_COLS = (
+    "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
+    " multitask_strategy, attempt, temporary"
+)
+
+
+def run_record(row: sqlite3.Row) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        status=row["status"],
+        metadata=from_json(row["metadata"]),
+        kwargs=from_json(row["kwargs"]),
+        multitask_strategy=row["multitask_strategy"],
+        attempt=row["attempt"],
+        temporary=bool(row["temporary"]),
+    )
+
+
+def run_insert(r: Run) -> Statement:
+    return (
+        f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            r.run_id,
+            r.thread_id,
+            r.assistant_id,
+            to_text(r.created_at),
+            to_text(r.updated_at),
+            r.status,
+            to_json(r.metadata),
+            to_json(r.kwargs),
+            r.multitask_strategy,
+            r.attempt,
+            int(r.temporary),
+        ),
+    )
+
+
+class SqliteRuns(Tables):
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
+        r = run
+        insert = run_insert(r)
+        busy = (
+            "UPDATE threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
+            (to_text(r.created_at), r.thread_id),
+        )
+        return await self._db.run(self._create, r.thread_id, [insert, busy], reject_if_inflight)
+
+    def _create(self, thread_id: str, statements: list[Statement], reject: bool) -> bool:
+        # One function on the database thread, the one writer: the check and the insert are
+        # atomic for this process; another process's write waits on SQLite's database lock.
+        if reject and self._fetch(
+            "SELECT 1 FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1",
+            (thread_id,),
+        ):
+            return False
+        self._transaction(statements)
+        return True
+
+    async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
+        if thread_id is None:
+            row = await self._row(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,))
+        else:
+            row = await self._row(
+                f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ? AND thread_id = ?",
+                (run_id, thread_id),
+            )
+        return run_record(row) if row else None
+
+    async def for_thread(
+        self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
+    ) -> list[Run]:
+        extra = " AND status = ?" if status else ""
+        params: tuple[Any, ...] = (thread_id, status) if status else (thread_id,)
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE thread_id = ?{extra}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [run_record(r) for r in rows]
+
+    @staticmethod
+    def _where(
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> tuple[str, list[Any]]:
+        clauses, params = json_filters("metadata", metadata)
+        if thread_id is not None:
+            clauses.append("thread_id = ?")
+            params.append(thread_id)
+        if statuses:
+            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def search(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Run]:
+        where, params = self._where(thread_id, statuses, metadata)
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs{where}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [run_record(r) for r in rows]
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        where, params = self._where(thread_id, statuses, metadata)
+        row = await self._row(f"SELECT COUNT(*) FROM runs{where}", params)
+        return int(row[0]) if row else 0
+
+    async def inflight(self, thread_id: str) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE thread_id = ?"
+            " AND status IN ('pending', 'running') ORDER BY created_at, run_id",
+            (thread_id,),
+        )
+        return [run_record(r) for r in rows]
+
+    async def set_status(
+        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
+    ) -> None:
+        statement: Statement
+        if attempt is None:
+            statement = (
+                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+                (status, to_text(at), run_id),
+            )
+        else:
+            statement = (
+                "UPDATE runs SET status = ?, attempt = ?, updated_at = ? WHERE run_id = ?",
+                (status, attempt, to_text(at), run_id),
+            )
+        await self._write([statement])
+
+    async def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        thread_id: str,
+        thread_status: ThreadStatus,
+        values: dict[str, Any] | None,
+        interrupts: dict[str, Any],
+        error: dict[str, Any] | None,
+        update_values: bool,
+        at: datetime,
+    ) -> None:
+        stamp = to_text(at)
+        statements: list[tuple[str, Sequence[Any]]] = [
+            ("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, stamp, run_id))
+        ]
+        if update_values:
+            statements.append(
+                (
+                    'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
+                    " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+                    (
+                        thread_status,
+                        None if values is None else to_json(values),
+                        to_json(interrupts),
+                        None if error is None else to_json(error),
+                        stamp,
+                        stamp,
+                        thread_id,
+                    ),
+                )
+            )
+        else:
+            statements.append(
+                (
+                    "UPDATE threads SET status = ?, error = ?, updated_at = ? WHERE thread_id = ?",
+                    (thread_status, None if error is None else to_json(error), stamp, thread_id),
+                )
+            )
+        await self._write(statements)
+
+    async def delete(self, run_id: str) -> bool:
+        counts = await self._write([("DELETE FROM runs WHERE run_id = ?", (run_id,))])
+        return counts[0] > 0
+
+    async def with_status(self, *statuses: RunStatus) -> list[Run]:
+        marks = ",".join("?" * len(statuses))
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS} FROM runs WHERE status IN ({marks}) ORDER BY created_at, run_id",
+            statuses,
+        )
+        return [run_record(r) for r in rows]
