@@ -108,15 +108,17 @@ def _config(run: Run) -> RunnableConfig:
 async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
     run.status = "running"
-    if not run.temporary:
-        await ports.storage.runs.set_status(run.run_id, "running", at=now())
-    ports.listeners.notify(run, None)
     publisher = _Publisher(ports, run)
     config = _config(run)
     saver = ports.ephemeral_saver if run.temporary else ports.storage.checkpoints.saver
     graph: Pregel[Any] | None = None
     rollback = False
     try:
+        # Inside the try: a caller may see the run `running` (and cancel it) before this write
+        # returns here, when the database answers over the network.
+        if not run.temporary:
+            await ports.storage.runs.set_status(run.run_id, "running", at=now())
+        ports.listeners.notify(run, None)
         entry = ports.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)
         deadline = asyncio.timeout(ports.run_timeout)

@@ -29,7 +29,6 @@ async def finish_run(
 ) -> None:
     """Record the run's end in storage, update its thread, publish the outcome, close streams."""
     storage = ports.storage
-    run.status = outcome.status
     thread_status: ThreadStatus = "idle"
     thread_values: Any = None
     interrupts: dict[str, Any] = {}
@@ -87,6 +86,8 @@ async def finish_run(
             update_values=graph is not None,
             at=now(),
         )
+    # Only now is the live record ended: a reader that sees it ended finds the thread written.
+    run.status = outcome.status
     broker = ports.broker
     await broker.publish(
         run.run_id,
