@@ -411,6 +411,61 @@ async def test_thread_search_and_count(storage: Storage) -> None:
     assert await storage.threads.count(metadata=None, values={"v": 2}, status=None) == 1
 
 
+@pytest.mark.parametrize(
+    ("document", "matches", "misses"),
+    [
+        # JSON types are told apart: true is not 1, "1" is not 1, null is not absent
+        (
+            {"flag": True, "n": 1, "s": "1", "none": None},
+            [{"flag": True}, {"n": 1}, {"n": 1.0}, {"s": "1"}, {"none": None}],
+            [{"flag": 1}, {"n": True}, {"n": "1"}, {"s": 1}, {"none": False}, {"absent": None}],
+        ),
+        # nested objects and arrays by containment; keys that need quoting in a JSON path
+        (
+            {"a": {"b": [1, 2, {"c": "d"}]}, "tags": ["x", "y"], "dotted.key": "v", 'q"k': 1},
+            [
+                {"a": {"b": [2]}},
+                {"a": {"b": [{"c": "d"}]}},
+                {"tags": ["y", "x"]},
+                {"tags": []},
+                {"dotted.key": "v"},
+                {'q"k': 1},
+            ],
+            [
+                {"a": {"b": [3]}},
+                {"a": {"b": 1}},
+                {"tags": ["z"]},
+                {"dotted.key": "w"},
+                {"dotted": {"key": "v"}},
+                {"a": []},
+            ],
+        ),
+    ],
+)
+async def test_metadata_filters_match_by_json_containment(
+    storage: Storage,
+    document: dict[str, Any],
+    matches: list[dict[str, Any]],
+    misses: list[dict[str, Any]],
+) -> None:
+    target = await _new_thread(storage, metadata=document)
+    await _new_thread(storage, metadata={"other": True})
+    for expected, found in [(m, [target.thread_id]) for m in matches] + [(m, []) for m in misses]:
+        got = await storage.threads.search(
+            ids=None,
+            metadata=expected,
+            values=None,
+            status=None,
+            limit=10,
+            offset=0,
+            sort_by="created_at",
+            sort_order="desc",
+        )
+        assert [t.thread_id for t in got] == found, expected
+        count = await storage.threads.count(metadata=expected, values=None, status=None)
+        assert count == len(found), expected
+
+
 # -- runs --------------------------------------------------------------------------------------
 
 

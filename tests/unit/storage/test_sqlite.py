@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import get_args
 
 import pytest
 
-from interop.core.storage import Storage
+from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
+from interop.storage.ordering import order_by
 
 from .records import _new_thread, _run, _thread, finish_success
 
@@ -53,3 +55,33 @@ async def test_one_bad_adoption_does_not_fail_the_others(storage: Storage) -> No
     assert await storage.threads.get(good.thread_id) is not None
     assert await storage.runs.get(good_run.run_id) is not None
     assert await storage.threads.get(clash.thread_id) is None
+
+
+async def test_searches_and_sorts_use_indexes(storage: Storage) -> None:
+    """Every sort the API offers reads its order from an index: no full scan, no sort step
+    (SQLite's plan says SCAN <table> without an index, or USE TEMP B-TREE, otherwise)."""
+    ordered = [
+        *(
+            f"SELECT * FROM threads ORDER BY {order_by(column, 'thread_id', order)} LIMIT 10"
+            for column in get_args(ThreadSortKey)
+            for order in ("asc", "desc")
+        ),
+        "SELECT * FROM threads WHERE status = 'idle'"
+        " ORDER BY created_at DESC, thread_id DESC LIMIT 10",
+        *(
+            f"SELECT * FROM assistants ORDER BY {order_by(column, 'assistant_id', order)} LIMIT 10"
+            for column in get_args(AssistantSortKey)
+            for order in ("asc", "desc")
+        ),
+        "SELECT * FROM runs WHERE thread_id = 'x' ORDER BY created_at DESC, run_id DESC LIMIT 10",
+        "SELECT * FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 10",
+        "SELECT * FROM runs WHERE status = 'pending' ORDER BY created_at, run_id",
+    ]
+    conn = sqlite3.connect(storage.path)  # type: ignore[attr-defined]
+    try:
+        for query in ordered:
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "TEMP B-TREE" not in plan, f"{query}: {plan}"
+            assert "USING" in plan or "INDEX" in plan, f"{query}: {plan}"
+    finally:
+        conn.close()

@@ -52,6 +52,20 @@ CREATE TABLE IF NOT EXISTS runs (
     attempt INTEGER NOT NULL,
     temporary INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS runs_thread ON runs (thread_id, created_at);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+-- Every sort the API offers reads its order from an index (ties broken by id, scanned
+-- backwards for descending order), so a page of a search stops after `limit` rows.
+CREATE INDEX IF NOT EXISTS assistants_created_at ON assistants (created_at, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_updated_at ON assistants (updated_at, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_name ON assistants (name, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_graph_id ON assistants (graph_id, assistant_id);
+CREATE INDEX IF NOT EXISTS threads_created_at ON threads (created_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_updated_at ON threads (updated_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_state_updated_at ON threads (state_updated_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_status ON threads (status, created_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_status_id ON threads (status, thread_id);
+DROP INDEX IF EXISTS runs_thread;
+DROP INDEX IF EXISTS runs_status;
+CREATE INDEX IF NOT EXISTS runs_thread_created_at ON runs (thread_id, created_at, run_id);
+CREATE INDEX IF NOT EXISTS runs_status_created_at ON runs (status, created_at, run_id);
+CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at, run_id);
 """
