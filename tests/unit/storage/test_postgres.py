@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import get_args
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 from tests.databases import admin_url, empty_tables, fresh_database
 
-from interop.core.storage import Storage
+from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
 from interop.storage import open_storage
 from interop.storage.errors import StorageUnavailable
+from interop.storage.ordering import order_by
 from interop.storage.postgres.migrations import MIGRATIONS, migrate
 from interop.storage.postgres.pool import connect
+from interop.storage.postgres.threads import thread_order
 
 from .records import _new_thread, _run, _thread, finish_success
 
@@ -143,20 +146,20 @@ async def test_searches_and_sorts_use_indexes(storage: Storage, postgres_url: st
     ]
     ordered = [
         *(
-            f"SELECT * FROM threads ORDER BY {column} {direction}, thread_id {direction} LIMIT 10"
-            for column in ("created_at", "updated_at", "thread_id", "status")
-            for direction in ("ASC", "DESC")
+            f"SELECT * FROM threads ORDER BY {thread_order(column, order)} LIMIT 10"
+            for column in get_args(ThreadSortKey)
+            for order in ("asc", "desc")
         ),
-        "SELECT * FROM threads ORDER BY state_updated_at ASC NULLS FIRST, thread_id ASC LIMIT 10",
-        "SELECT * FROM threads ORDER BY state_updated_at DESC NULLS LAST, thread_id DESC LIMIT 10",
         "SELECT * FROM threads WHERE status = 'idle'"
         " ORDER BY created_at DESC, thread_id DESC LIMIT 10",
+        *(
+            f"SELECT * FROM assistants ORDER BY {order_by(column, 'assistant_id', order)} LIMIT 10"
+            for column in get_args(AssistantSortKey)
+            for order in ("asc", "desc")
+        ),
         "SELECT * FROM runs WHERE thread_id = 'x' ORDER BY created_at DESC, run_id DESC LIMIT 10",
         "SELECT * FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 10",
-        *(
-            f"SELECT * FROM assistants ORDER BY {column} DESC, assistant_id DESC LIMIT 10"
-            for column in ("created_at", "updated_at", "name", "graph_id", "assistant_id")
-        ),
+        "SELECT * FROM runs WHERE status = 'pending' ORDER BY created_at, run_id",
     ]
     with psycopg.connect(postgres_url, row_factory=dict_row) as conn:
         conn.execute("SET enable_seqscan = off")

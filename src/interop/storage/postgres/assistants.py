@@ -10,7 +10,8 @@ from psycopg.rows import DictRow
 
 from interop.core.models import Assistant
 from interop.core.storage import AssistantSortKey, SortOrder
-from interop.storage.postgres.pool import Tables, column_name, jsonb, order, where
+from interop.storage.ordering import order_by
+from interop.storage.postgres.pool import Tables, jsonb, where
 
 _COLS = (
     "assistant_id, graph_id, config, context, metadata, name, description, version,"
@@ -145,11 +146,9 @@ class PostgresAssistants(Tables):
         sort_order: SortOrder,
     ) -> list[Assistant]:
         clauses, params = _filters(graph_id, name, metadata)
-        column = column_name(sort_by)
-        direction = order(sort_order)
         rows = await self._rows(
             f"SELECT {_COLS} FROM assistants{where(clauses)}"
-            f" ORDER BY {column} {direction}, assistant_id {direction} LIMIT %s OFFSET %s",
+            f" ORDER BY {order_by(sort_by, 'assistant_id', sort_order)} LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
         return [_assistant(r) for r in rows]

@@ -129,14 +129,3 @@ class Tables:
 
 def where(clauses: Sequence[str]) -> str:
     return (" WHERE " + " AND ".join(clauses)) if clauses else ""
-
-
-def order(sort_order: str) -> str:
-    return "ASC" if sort_order == "asc" else "DESC"
-
-
-def column_name(key: str) -> str:
-    """A sort key as a column: the protocol's sort keys are all plain column names."""
-    if not key.isidentifier():
-        raise ValueError(f"not a sort key: {key!r}")
-    return key

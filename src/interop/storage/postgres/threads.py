@@ -10,7 +10,8 @@ from psycopg.rows import DictRow
 
 from interop.core.models import Thread, ThreadStatus
 from interop.core.storage import SortOrder, ThreadSortKey
-from interop.storage.postgres.pool import Tables, column_name, jsonb, order, where
+from interop.storage.ordering import order_by
+from interop.storage.postgres.pool import Tables, jsonb, where
 
 COLS = (
     'thread_id, created_at, updated_at, state_updated_at, metadata, config, status, "values",'
@@ -77,14 +78,11 @@ def _filters(
     return clauses, params
 
 
-def _sort(sort_by: ThreadSortKey, sort_order: SortOrder) -> str:
-    column = column_name(sort_by)
-    direction = order(sort_order)
-    # NULLs (a thread never run has no state_updated_at) sort as in SQLite: as the smallest.
-    nulls = " NULLS FIRST" if direction == "ASC" else " NULLS LAST"
-    if column != "state_updated_at":
-        nulls = ""
-    return f"{column} {direction}{nulls}, thread_id {direction}"
+def thread_order(sort_by: ThreadSortKey, sort_order: SortOrder) -> str:
+    # A thread never run has no state_updated_at: it sorts as in SQLite, as the smallest. (Only
+    # that column is nullable; spelling NULLS on the others would keep their indexes unused.)
+    nullable = sort_by == "state_updated_at"
+    return order_by(sort_by, "thread_id", sort_order, nulls_smallest=nullable)
 
 
 class PostgresThreads(Tables):
@@ -157,7 +155,7 @@ class PostgresThreads(Tables):
         clauses, params = _filters(ids, metadata, values, status)
         rows = await self._rows(
             f"SELECT {COLS} FROM threads{where(clauses)}"
-            f" ORDER BY {_sort(sort_by, sort_order)} LIMIT %s OFFSET %s",
+            f" ORDER BY {thread_order(sort_by, sort_order)} LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
         return [thread_from(r) for r in rows]
