@@ -905,3 +905,92 @@ async def test_concurrent_adoptions_are_all_stored(storage: Storage) -> None:
         )
         assert tip is not None
         assert tip.checkpoint["channel_values"]["messages"][-1].content == f"m{i}"
+
+
+# -- run claims --------------------------------------------------------------------------------
+
+
+async def test_claim_takes_the_oldest_run_of_each_free_thread(storage: Storage) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    first = _run(t1.thread_id, offset=0)
+    second = _run(t1.thread_id, offset=1)
+    other = _run(t2.thread_id, offset=2)
+    for run in (first, second, other):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    claimed = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=30), limit=10)
+    # one per thread, oldest first; each running under a new attempt (the fencing token)
+    assert [(r.run_id, r.status, r.attempt) for r in claimed] == [
+        (first.run_id, "running", 2),
+        (other.run_id, "running", 2),
+    ]
+    stored = await storage.runs.get(first.run_id)
+    assert stored is not None and stored.status == "running" and stored.attempt == 2
+    # the thread's next run waits while its running run holds a live lease
+    assert await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10) == []
+    await finish_success(storage, first, {"v": 1})
+    again = await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in again] == [second.run_id]
+
+
+async def test_claim_respects_its_limit(storage: Storage) -> None:
+    for i in range(3):
+        t = await _new_thread(storage)
+        await storage.runs.create(_run(t.thread_id, offset=i), reject_if_inflight=False)
+    at = now()
+    assert len(await storage.runs.claim("w", at=at, until=at, limit=2)) == 2
+    assert len(await storage.runs.claim("w", at=at, until=at, limit=2)) == 1
+
+
+async def test_an_expired_lease_is_claimed_again_and_fences_its_old_holder(
+    storage: Storage,
+) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=10), limit=1)
+    assert await storage.runs.renew(run.run_id, held.attempt, until=at + timedelta(seconds=20))
+    # still live at +15 s (renewed): nobody else takes it
+    later = at + timedelta(seconds=15)
+    assert await storage.runs.claim("w2", at=later, until=later, limit=1) == []
+    # expired at +25 s: taken again under a new attempt
+    expired = at + timedelta(seconds=25)
+    (retaken,) = await storage.runs.claim(
+        "w2", at=expired, until=expired + timedelta(seconds=10), limit=1
+    )
+    assert retaken.run_id == run.run_id and retaken.attempt == held.attempt + 1
+    # the old holder is fenced off; the new one is not
+    assert not await storage.runs.renew(run.run_id, held.attempt, until=expired)
+    assert not await storage.runs.release(run.run_id, held.attempt, at=expired)
+    assert await storage.runs.renew(run.run_id, retaken.attempt, until=expired)
+
+
+async def test_release_gives_the_run_back(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=60), limit=1)
+    assert await storage.runs.release(run.run_id, held.attempt, at=at)
+    stored = await storage.runs.get(run.run_id)
+    assert stored is not None and stored.status == "pending"
+    (again,) = await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=60), limit=1)
+    assert again.attempt == held.attempt + 1
+    # an ended run has no lease to renew or release
+    await finish_success(storage, again, {})
+    assert not await storage.runs.renew(run.run_id, again.attempt, until=at)
+    assert not await storage.runs.release(run.run_id, again.attempt, at=at)
+
+
+async def test_a_run_started_without_a_lease_keeps_its_thread(storage: Storage) -> None:
+    """A run this process set running itself (no claim, no lease) is never taken, nor is its
+    thread's next run."""
+    t = await _new_thread(storage)
+    running = _run(t.thread_id, offset=0)
+    queued = _run(t.thread_id, offset=1)
+    for run in (running, queued):
+        await storage.runs.create(run, reject_if_inflight=False)
+    await storage.runs.set_status(running.run_id, "running", at=now())
+    at = now() + timedelta(days=1)
+    assert await storage.runs.claim("w", at=at, until=at, limit=10) == []

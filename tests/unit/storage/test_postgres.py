@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import get_args
 
 import psycopg
@@ -12,6 +13,7 @@ import pytest
 from psycopg.rows import dict_row
 from tests.databases import admin_url, empty_tables, fresh_database
 
+from interop.core.ids import now
 from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
 from interop.storage import open_storage
 from interop.storage.errors import StorageUnavailable
@@ -186,3 +188,31 @@ async def test_unusable_urls_raise_storage_unavailable(url: str) -> None:
         await open_storage(url)
     message = str(caught.value)
     assert "\n" not in message and "secret" not in message
+
+
+async def test_claims_from_many_processes_take_each_run_once(postgres_url: str) -> None:
+    """Six storages (six pools, as six processes have) claim at once: every thread's oldest
+    run is claimed exactly once, and no thread's second run while its first holds the lease."""
+    empty_tables(postgres_url)
+    storages = await asyncio.gather(*(open_storage(postgres_url) for _ in range(6)))
+    try:
+        threads = [await _new_thread(storages[0]) for _ in range(24)]
+        firsts = [_run(t.thread_id, offset=i) for i, t in enumerate(threads)]
+        seconds = [_run(t.thread_id, offset=100 + i) for i, t in enumerate(threads[:8])]
+        for run in firsts + seconds:
+            assert await storages[0].runs.create(run, reject_if_inflight=False)
+        at = now()
+
+        async def claimer(storage: Storage, name: str) -> list[str]:
+            taken: list[str] = []
+            while batch := await storage.runs.claim(
+                name, at=at, until=at + timedelta(minutes=5), limit=3
+            ):
+                taken += [r.run_id for r in batch]
+            return taken
+
+        taken = await asyncio.gather(*(claimer(s, f"w{i}") for i, s in enumerate(storages)))
+        claimed = [run_id for batch in taken for run_id in batch]
+        assert sorted(claimed) == sorted(r.run_id for r in firsts)
+    finally:
+        await asyncio.gather(*(s.close() for s in storages))

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 from typing import get_args
 
 import pytest
 
+from interop.core.ids import now
 from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
+from interop.storage import open_storage
 from interop.storage.ordering import order_by
+from interop.storage.sqlite.schema import SCHEMA
 
 from .records import _new_thread, _run, _thread, finish_success
 
@@ -85,3 +89,19 @@ async def test_searches_and_sorts_use_indexes(storage: Storage) -> None:
             assert "USING" in plan or "INDEX" in plan, f"{query}: {plan}"
     finally:
         conn.close()
+
+
+async def test_a_database_from_before_run_claims_gains_their_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA)  # the tables as first created: no lease columns
+    old.commit()
+    old.close()
+    storage = await open_storage(f"sqlite:///{path}")
+    try:
+        t = await _new_thread(storage)
+        await storage.runs.create(_run(t.thread_id), reject_if_inflight=False)
+        at = now()
+        assert len(await storage.runs.claim("w", at=at, until=at, limit=1)) == 1
+    finally:
+        await storage.close()

@@ -101,7 +101,13 @@ CREATE INDEX runs_created_at ON runs (created_at, run_id);
 CREATE INDEX runs_metadata ON runs USING gin (metadata jsonb_path_ops);
 """
 
-MIGRATIONS: list[str] = [_V1]
+# Run claims: who holds a running run's lease, and until when.
+_V2 = """
+ALTER TABLE runs ADD COLUMN lease_owner text;
+ALTER TABLE runs ADD COLUMN lease_expires_at timestamptz;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 async def migrate(conn: Connection) -> list[int]:

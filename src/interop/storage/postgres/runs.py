@@ -17,6 +17,9 @@ COLS = (
 )
 INSERT = f"INSERT INTO runs ({COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _INFLIGHT = "status IN ('pending', 'running')"
+# A run a claimer may take: pending, or running under a lease that expired (a run set running
+# without a lease, by this process's own scheduler, is never taken).
+_CLAIMABLE = "(status = 'pending' OR (status = 'running' AND lease_expires_at < %(at)s))"
 
 
 def run_from(row: DictRow) -> Run:
@@ -216,3 +219,56 @@ class PostgresRuns(Tables):
             (list(statuses),),
         )
         return [run_from(r) for r in rows]
+
+    # -- run claims ---------------------------------------------------------------------------
+
+    async def claim(self, owner: str, *, at: datetime, until: datetime, limit: int) -> list[Run]:
+        """See the protocol. The threads of the oldest claimable runs are locked FOR UPDATE
+        SKIP LOCKED: claimers working at once take different threads, and a thread's row lock
+        (also taken by `create`) makes its check for a live running run and the claim one step."""
+        claimed: list[Run] = []
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "SELECT t.thread_id FROM threads t JOIN ("
+                f" SELECT thread_id, min(created_at) AS oldest FROM runs WHERE {_CLAIMABLE}"
+                " GROUP BY thread_id) c ON c.thread_id = t.thread_id"
+                " ORDER BY c.oldest, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
+                {"at": at, "limit": limit},
+            )
+            threads = [row["thread_id"] for row in await cursor.fetchall()]
+            for thread_id in threads:
+                cursor = await conn.execute(
+                    f"UPDATE runs SET status = 'running', attempt = attempt + 1,"
+                    " lease_owner = %(owner)s, lease_expires_at = %(until)s, updated_at = %(at)s"
+                    " WHERE run_id = (SELECT run_id FROM runs WHERE thread_id = %(thread)s"
+                    f" AND {_CLAIMABLE} ORDER BY created_at, run_id LIMIT 1)"
+                    " AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = %(thread)s"
+                    " AND status = 'running'"
+                    " AND (lease_expires_at IS NULL OR lease_expires_at >= %(at)s))"
+                    f" RETURNING {COLS}",
+                    {"owner": owner, "until": until, "at": at, "thread": thread_id},
+                )
+                row = await cursor.fetchone()
+                if row is not None:
+                    claimed.append(run_from(row))
+        return claimed
+
+    async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
+        return (
+            await self._execute(
+                "UPDATE runs SET lease_expires_at = %s WHERE run_id = %s AND attempt = %s"
+                " AND status = 'running'",
+                (until, run_id, attempt),
+            )
+            > 0
+        )
+
+    async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
+        return (
+            await self._execute(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
+                (at, run_id, attempt),
+            )
+            > 0
+        )

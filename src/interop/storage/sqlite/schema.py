@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assistants (
     assistant_id TEXT PRIMARY KEY,
@@ -69,3 +71,18 @@ CREATE INDEX IF NOT EXISTS runs_thread_created_at ON runs (thread_id, created_at
 CREATE INDEX IF NOT EXISTS runs_status_created_at ON runs (status, created_at, run_id);
 CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at, run_id);
 """
+
+
+# Columns added since a table was first created: (table, column, declaration).
+ADDED_COLUMNS = [
+    ("runs", "lease_owner", "TEXT"),  # run claims: who holds a running run's lease
+    ("runs", "lease_expires_at", "TEXT"),  # and until when
+]
+
+
+def add_columns(conn: sqlite3.Connection) -> None:
+    """Add the ADDED_COLUMNS a database made by an earlier version lacks."""
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
