@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import logging
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 from interop import __version__
 from interop.core.graphs import ConfigError, GraphEntry
 from interop.settings import Settings
+from interop.storage import check_storage
+from interop.storage.errors import StorageUnavailable
 
 log = logging.getLogger("interop")
 
@@ -29,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8123, help="port to bind (default 8123)")
     serve.add_argument(
         "--database",
-        help="database URL: sqlite:///path (default sqlite:///.interop/interop.sqlite), "
-        "sqlite:///:memory: for a throwaway server",
+        help="database URL (or set INTEROP_DATABASE): sqlite:///path (default "
+        "sqlite:///.interop/interop.sqlite), sqlite:///:memory: for a throwaway server, "
+        "postgresql://user:password@host:port/database for many processes on one database",
     )
     serve.add_argument(
         "--redis",
@@ -98,11 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_body_bytes:
         settings.max_body_bytes = args.max_body_bytes
     settings.host, settings.port = args.host, args.port
-    if not settings.database.startswith("sqlite://"):
-        print(
-            f"interop: unsupported --database {settings.database!r}: expected sqlite:///path",
-            file=sys.stderr,
-        )
+    try:
+        asyncio.run(check_storage(settings.database))
+    except StorageUnavailable as exc:
+        print(f"interop: {exc}", file=sys.stderr)
         return 2
     if settings.redis:
         problem = _probe_broker(settings.redis)
@@ -127,6 +130,9 @@ def _claim(database: str) -> bool:
             " stop it or pass another --database",
             file=sys.stderr,
         )
+        return False
+    except StorageUnavailable as exc:
+        print(f"interop: {exc}", file=sys.stderr)
         return False
     return True
 

@@ -9,7 +9,13 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from .support import ServerProcess, running_server
+from .support import ServerProcess, drop_test_databases, running_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases() -> Iterator[None]:
+    yield
+    drop_test_databases()
 
 
 @pytest.fixture(scope="module")

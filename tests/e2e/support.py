@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
+from tests.databases import admin_url, create_database, drop_databases
 
 T = TypeVar("T")
 
@@ -45,8 +46,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_command(port: int, database: Path) -> list[str]:
-    """`interop serve` on loopback `port` with the SQLite file `database`."""
+# The storage every test server uses: `INTEROP_TEST_BACKEND=postgres` runs the suites on
+# PostgreSQL (a fresh database per server, all dropped when the session ends).
+BACKEND = os.environ.get("INTEROP_TEST_BACKEND", "sqlite")
+DATABASE_PREFIX = f"interop_e2e_{os.getpid()}_"
+
+
+def new_database_url(sqlite_file: Path) -> str:
+    """The database of a new server: `sqlite_file`, or a new Postgres database."""
+    if BACKEND == "sqlite":
+        return f"sqlite:///{sqlite_file}"
+    if BACKEND == "postgres":
+        return create_database(admin_url(required=True), DATABASE_PREFIX.rstrip("_"))
+    pytest.fail(f"INTEROP_TEST_BACKEND={BACKEND!r}: expected sqlite or postgres", pytrace=False)
+
+
+def drop_test_databases() -> None:
+    """Drop the Postgres databases this session's servers used."""
+    if BACKEND == "postgres":
+        drop_databases(admin_url(required=True), DATABASE_PREFIX)
+
+
+def serve_command(port: int, database_url: str) -> list[str]:
+    """`interop serve` on loopback `port` with the database at `database_url`."""
     return [
         sys.executable,
         "-m",
@@ -57,18 +79,20 @@ def serve_command(port: int, database: Path) -> list[str]:
         "--port",
         str(port),
         "--database",
-        f"sqlite:///{database}",
+        database_url,
     ]
 
 
 class ServerProcess:
-    """One `interop serve` process on a SQLite file; can be stopped, killed and started again on
-    the same database (each start takes a fresh free port: read `url` after a start)."""
+    """One `interop serve` process on its own database (a SQLite file, or see BACKEND); can be
+    stopped, killed and started again on the same database (each start takes a fresh free port:
+    read `url` after a start)."""
 
     def __init__(self, workdir: Path, *extra_args: str, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.database = workdir / "db.sqlite"
+        self.database_url = ""  # chosen at the first start
         self.extra_args = list(extra_args)
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -94,12 +118,13 @@ class ServerProcess:
         assert self.process is None, "already running"
         self.starts += 1
         self.port = free_port()
+        self.database_url = self.database_url or new_database_url(self.database)
         self._log = self.log_path.open("wb")
         # The server's settings come from flags and INTEROP_* variables: only ours apply.
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
         env.update(self.env or {})
         self.process = subprocess.Popen(
-            [*serve_command(self.port, self.database), *self.extra_args],
+            [*serve_command(self.port, self.database_url), *self.extra_args],
             cwd=self.workdir,  # no interop.json/langgraph.json here: the bundled agents
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -17,6 +17,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from .support import (
+    BACKEND,
     COUNTDOWN,
     ECHO,
     START_TIMEOUT,
@@ -176,10 +177,10 @@ async def test_kill_9_twice_in_a_row(server: ServerProcess, client: LangGraphCli
 # -- one server per database -------------------------------------------------------------------
 
 
-def _second_server(database: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _second_server(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
     return subprocess.run(
-        serve_command(free_port(), database),
+        serve_command(free_port(), database_url),
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -189,6 +190,7 @@ def _second_server(database: Path, cwd: Path) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a SQLite database has one server at a time")
 async def test_second_server_on_the_same_database_refuses_to_start(
     server: ServerProcess, client: LangGraphClient, tmp_path: Path
 ) -> None:
@@ -196,7 +198,7 @@ async def test_second_server_on_the_same_database_refuses_to_start(
     run = await client.runs.create(thread_id, COUNTDOWN, input=countdown_input(1200, 0.1))
     await run_status(client, thread_id, run["run_id"], {"running"})
 
-    second = _second_server(server.database, tmp_path)
+    second = _second_server(server.database_url, tmp_path)
 
     assert second.returncode == 2, second.stderr
     lines = [line for line in second.stderr.splitlines() if line.strip()]

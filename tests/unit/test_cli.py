@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -136,9 +138,48 @@ def test_serve_with_a_bad_config_exits_before_serving(
     assert "nope_attr" in capsys.readouterr().err
 
 
-def test_serve_rejects_an_unsupported_database(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--database", "postgres://localhost/x", "--port", "0"]) == 2
-    assert "postgres://localhost/x" in capsys.readouterr().err
+def _serve_subprocess(
+    tmp_path: Path, database: str | None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    flags = ["--database", database] if database is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "interop", "serve", "--port", "0", "--log-level", "error", *flags],
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")},
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        "mysql://localhost/x",  # a kind of database we do not support
+        "localhost/x",
+        "postgresql://user:secret@127.0.0.1:notaport/x",  # malformed
+        "postgresql://user:secret@127.0.0.1:1/x",  # nothing listens on port 1
+        "sqlite:///{tmp}/a-file/db.sqlite",  # the parent "directory" is a file
+    ],
+)
+def test_serve_with_an_unusable_database_exits_2_with_one_line(
+    tmp_path: Path, database: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    done = _serve_subprocess(tmp_path, database.format(tmp=tmp_path))
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interop: "), done.stderr
+    assert "secret" not in done.stderr
+
+
+def test_serve_takes_the_database_from_the_environment(tmp_path: Path) -> None:
+    done = _serve_subprocess(tmp_path, None, {"INTEROP_DATABASE": "mysql://localhost/x"})
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
 def test_usage_errors_exit_with_argparse_code(capsys: pytest.CaptureFixture[str]) -> None:

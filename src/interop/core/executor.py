@@ -106,17 +106,18 @@ def _config(run: Run) -> RunnableConfig:
 
 async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
     """Run `run` to its end and record the outcome; never raises for a failure of the graph."""
-    run.status, run.updated_at = "running", now()
     publisher = _Publisher(ports, run)
     config = _config(run)
     saver = ports.ephemeral_saver if run.temporary else ports.storage.checkpoints.saver
     graph: Pregel[Any] | None = None
     rollback = False
     try:
-        # Inside the try: a cancel that arrives once `running` is stored, before this resumes,
-        # still ends the run.
+        # Inside the try: a caller may see the run `running` (and cancel it) before this write
+        # returns here, when the database answers over the network. The live record says
+        # `running` only once storage does, so a search of storage by status finds it.
         if not run.temporary:
             await ports.storage.runs.set_status(run.run_id, "running", at=now())
+        run.status, run.updated_at = "running", now()
         ports.listeners.notify(run, None)
         entry = ports.graph(run.kwargs["graph_id"])
         graph = await entry.build(config, saver)

@@ -29,8 +29,6 @@ async def finish_run(
 ) -> None:
     """Record the run's end in storage, update its thread, publish the outcome, close streams."""
     storage = ports.storage
-    # The in-memory record (what readers of a live run get) keeps up with the stored one.
-    run.status, run.updated_at = outcome.status, now()
     thread_status: ThreadStatus = "idle"
     thread_values: Any = None
     interrupts: dict[str, Any] = {}
@@ -88,6 +86,9 @@ async def finish_run(
             update_values=graph is not None,
             at=now(),
         )
+    # Only now is the live record ended: a reader that sees it ended finds the thread written.
+    # The in-memory record (what readers of a live run get) keeps up with the stored one.
+    run.status, run.updated_at = outcome.status, now()
     broker = ports.broker
     await broker.publish(
         run.run_id,

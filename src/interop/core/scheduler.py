@@ -154,7 +154,14 @@ class Scheduler:
             self._dispatch(self._inflight[queue[0]])
 
     def thread_has_queued_after(self, run: Run) -> bool:
-        return any(rid != run.run_id for rid in self._queues.get(run.thread_id, ()))
+        """Another run of the thread will still start or go on: one queued here that is
+        neither ending (a pending run cancelled leaves `_inflight` first) nor being cancelled.
+        Those count for nothing: when two runs of a thread are cancelled together, each one's
+        end must not leave the thread `busy` on account of the other."""
+        return any(
+            rid != run.run_id and rid in self._inflight and rid not in self._cancel_reasons
+            for rid in self._queues.get(run.thread_id, ())
+        )
 
     async def _worker(self, index: int) -> None:
         while True:

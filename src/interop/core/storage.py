@@ -205,6 +205,26 @@ class RunStore(Protocol):
     async def with_status(self, *statuses: RunStatus) -> list[Run]:
         """Every run in one of `statuses`, oldest first (crash recovery, cancel by status)."""
 
+    # -- run claims (primitives for a run queue shared by processes; not wired yet) ------------
+
+    async def claim(self, owner: str, *, at: datetime, until: datetime, limit: int) -> list[Run]:
+        """Take up to `limit` runs for `owner`, oldest first: pending runs, and running runs
+        whose lease expired before `at` (their process is presumed gone). At most one per
+        thread, and none of a thread that has a running run under a live lease, so a thread's
+        runs still go one at a time in order. Each claimed run becomes `running`, leased to
+        `owner` until `until`, with its `attempt` incremented: the fencing token the claimer
+        presents to `renew` and `release`. Atomic against every other claimer (another process
+        included): a run is claimed by one of them."""
+
+    async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
+        """Extend the lease to `until` while the run is running under `attempt`; False when it
+        is not (its lease expired and another claimer took it, or it ended): the caller has
+        lost the run and must write nothing more for it."""
+
+    async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
+        """Give a running run back (pending again, no lease) while it runs under `attempt`, for
+        another claimer to take; False when it does not."""
+
 
 class Checkpointer(Protocol):
     """The LangGraph checkpoint saver plus the thread-level operations the services need."""

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 from interop.core.storage import Storage
+from interop.storage.errors import StorageUnavailable
 
 
 async def open_storage(url: str) -> Storage:
     """Open (and set up) the storage named by a database URL; its scheme picks the backend:
-    `sqlite:///path`, `sqlite:///:memory:`.
+    `sqlite:///path`, `sqlite:///:memory:`, `postgresql://user:password@host:port/database`
+    (also `postgres://`).
 
-    Raises ValueError naming the supported schemes for a URL of any other kind."""
+    Raises StorageUnavailable (a ValueError; one line naming what failed, never a password)
+    for a URL of any other kind, a malformed URL, or a database that cannot be reached or set
+    up."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     opener = _OPENERS.get(scheme)
     if opener is None:
-        raise ValueError(
-            f"unsupported database URL {url!r}: the scheme must be one of"
-            f" {', '.join(sorted(_OPENERS))} (e.g. sqlite:///path)"
+        raise StorageUnavailable(
+            f"unsupported database URL scheme {scheme!r}: the scheme must be one of"
+            f" {', '.join(sorted(_OPENERS))} (e.g. sqlite:///path,"
+            " postgresql://user@host:5432/database)"
         )
     storage = opener(url)
-    await storage.setup()
+    try:
+        await storage.setup()
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(f"cannot open the SQLite database {url}: {exc}") from exc
     return storage
+
+
+async def check_storage(url: str) -> None:
+    """Open and close the storage named by `url` (its schema migrated): StorageUnavailable
+    when that fails, so a server can refuse to start with one line saying why."""
+    storage = await open_storage(url)
+    await storage.close()
 
 
 def _sqlite(url: str) -> Storage:
@@ -31,7 +47,17 @@ def _sqlite(url: str) -> Storage:
     return SqliteStorage(sqlite_path(url))
 
 
-_OPENERS: dict[str, Callable[[str], Storage]] = {"sqlite": _sqlite}
+def _postgres(url: str) -> Storage:
+    from interop.storage.postgres import PostgresStorage
+
+    return PostgresStorage(url)
+
+
+_OPENERS: dict[str, Callable[[str], Storage]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgres,
+    "postgres": _postgres,
+}
 
 
 def sqlite_path(url: str) -> str:
@@ -46,8 +72,12 @@ def sqlite_path(url: str) -> str:
 def claim_database(url: str) -> None:
     """Take the database's one-server lock for the life of this process, before anything opens
     it (a SQLite file admits one server; other kinds need no lock). Raises DatabaseInUse
-    (`interop.storage.sqlite.lock`) when another process holds it."""
+    (`interop.storage.sqlite.lock`) when another process holds it, StorageUnavailable when
+    the lock file cannot be made."""
     if url.partition("://")[0].lower() == "sqlite" and sqlite_path(url) != ":memory:":
         from interop.storage.sqlite import lock
 
-        lock.acquire(sqlite_path(url))
+        try:
+            lock.acquire(sqlite_path(url))
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot open the SQLite database {url}: {exc}") from exc

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from tests.databases import empty_tables
 
 from interop.core.ids import new_id, now
 from interop.core.models import Assistant
@@ -24,18 +25,27 @@ from interop.storage import open_storage
 from .records import _assistant, _new_thread, _run, _thread, finish_success
 
 
-async def _sqlite_url(tmp_path: Path) -> str:
+async def _sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'contract.sqlite'}"
 
 
+async def _postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    url: str = request.getfixturevalue("postgres_url")  # the session's database (conftest.py)
+    empty_tables(url)
+    return url
+
+
 # name -> coroutine giving the URL of a fresh, empty database for one test
-BACKENDS: dict[str, Callable[[Path], Awaitable[str]]] = {"sqlite": _sqlite_url}
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Awaitable[str]]] = {
+    "sqlite": _sqlite_url,
+    "postgres": _postgres_url,
+}
 
 
 # Overrides the unit tests' `db_url`, so their `storage` fixture opens each backend in turn.
 @pytest.fixture(params=sorted(BACKENDS))
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return await BACKENDS[request.param](tmp_path)
+    return await BACKENDS[request.param](request, tmp_path)
 
 
 # -- assistants --------------------------------------------------------------------------------
@@ -399,6 +409,61 @@ async def test_thread_search_and_count(storage: Storage) -> None:
     assert await storage.threads.count(metadata={"owner": "ann"}, values=None, status=None) == 2
     assert await storage.threads.count(metadata=None, values=None, status="idle") == 2
     assert await storage.threads.count(metadata=None, values={"v": 2}, status=None) == 1
+
+
+@pytest.mark.parametrize(
+    ("document", "matches", "misses"),
+    [
+        # JSON types are told apart: true is not 1, "1" is not 1, null is not absent
+        (
+            {"flag": True, "n": 1, "s": "1", "none": None},
+            [{"flag": True}, {"n": 1}, {"n": 1.0}, {"s": "1"}, {"none": None}],
+            [{"flag": 1}, {"n": True}, {"n": "1"}, {"s": 1}, {"none": False}, {"absent": None}],
+        ),
+        # nested objects and arrays by containment; keys that need quoting in a JSON path
+        (
+            {"a": {"b": [1, 2, {"c": "d"}]}, "tags": ["x", "y"], "dotted.key": "v", 'q"k': 1},
+            [
+                {"a": {"b": [2]}},
+                {"a": {"b": [{"c": "d"}]}},
+                {"tags": ["y", "x"]},
+                {"tags": []},
+                {"dotted.key": "v"},
+                {'q"k': 1},
+            ],
+            [
+                {"a": {"b": [3]}},
+                {"a": {"b": 1}},
+                {"tags": ["z"]},
+                {"dotted.key": "w"},
+                {"dotted": {"key": "v"}},
+                {"a": []},
+            ],
+        ),
+    ],
+)
+async def test_metadata_filters_match_by_json_containment(
+    storage: Storage,
+    document: dict[str, Any],
+    matches: list[dict[str, Any]],
+    misses: list[dict[str, Any]],
+) -> None:
+    target = await _new_thread(storage, metadata=document)
+    await _new_thread(storage, metadata={"other": True})
+    for expected, found in [(m, [target.thread_id]) for m in matches] + [(m, []) for m in misses]:
+        got = await storage.threads.search(
+            ids=None,
+            metadata=expected,
+            values=None,
+            status=None,
+            limit=10,
+            offset=0,
+            sort_by="created_at",
+            sort_order="desc",
+        )
+        assert [t.thread_id for t in got] == found, expected
+        count = await storage.threads.count(metadata=expected, values=None, status=None)
+        assert count == len(found), expected
 
 
 # -- runs --------------------------------------------------------------------------------------
@@ -840,3 +905,92 @@ async def test_concurrent_adoptions_are_all_stored(storage: Storage) -> None:
         )
         assert tip is not None
         assert tip.checkpoint["channel_values"]["messages"][-1].content == f"m{i}"
+
+
+# -- run claims --------------------------------------------------------------------------------
+
+
+async def test_claim_takes_the_oldest_run_of_each_free_thread(storage: Storage) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    first = _run(t1.thread_id, offset=0)
+    second = _run(t1.thread_id, offset=1)
+    other = _run(t2.thread_id, offset=2)
+    for run in (first, second, other):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    claimed = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=30), limit=10)
+    # one per thread, oldest first; each running under a new attempt (the fencing token)
+    assert [(r.run_id, r.status, r.attempt) for r in claimed] == [
+        (first.run_id, "running", 2),
+        (other.run_id, "running", 2),
+    ]
+    stored = await storage.runs.get(first.run_id)
+    assert stored is not None and stored.status == "running" and stored.attempt == 2
+    # the thread's next run waits while its running run holds a live lease
+    assert await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10) == []
+    await finish_success(storage, first, {"v": 1})
+    again = await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in again] == [second.run_id]
+
+
+async def test_claim_respects_its_limit(storage: Storage) -> None:
+    for i in range(3):
+        t = await _new_thread(storage)
+        await storage.runs.create(_run(t.thread_id, offset=i), reject_if_inflight=False)
+    at = now()
+    assert len(await storage.runs.claim("w", at=at, until=at, limit=2)) == 2
+    assert len(await storage.runs.claim("w", at=at, until=at, limit=2)) == 1
+
+
+async def test_an_expired_lease_is_claimed_again_and_fences_its_old_holder(
+    storage: Storage,
+) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=10), limit=1)
+    assert await storage.runs.renew(run.run_id, held.attempt, until=at + timedelta(seconds=20))
+    # still live at +15 s (renewed): nobody else takes it
+    later = at + timedelta(seconds=15)
+    assert await storage.runs.claim("w2", at=later, until=later, limit=1) == []
+    # expired at +25 s: taken again under a new attempt
+    expired = at + timedelta(seconds=25)
+    (retaken,) = await storage.runs.claim(
+        "w2", at=expired, until=expired + timedelta(seconds=10), limit=1
+    )
+    assert retaken.run_id == run.run_id and retaken.attempt == held.attempt + 1
+    # the old holder is fenced off; the new one is not
+    assert not await storage.runs.renew(run.run_id, held.attempt, until=expired)
+    assert not await storage.runs.release(run.run_id, held.attempt, at=expired)
+    assert await storage.runs.renew(run.run_id, retaken.attempt, until=expired)
+
+
+async def test_release_gives_the_run_back(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=60), limit=1)
+    assert await storage.runs.release(run.run_id, held.attempt, at=at)
+    stored = await storage.runs.get(run.run_id)
+    assert stored is not None and stored.status == "pending"
+    (again,) = await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=60), limit=1)
+    assert again.attempt == held.attempt + 1
+    # an ended run has no lease to renew or release
+    await finish_success(storage, again, {})
+    assert not await storage.runs.renew(run.run_id, again.attempt, until=at)
+    assert not await storage.runs.release(run.run_id, again.attempt, at=at)
+
+
+async def test_a_run_started_without_a_lease_keeps_its_thread(storage: Storage) -> None:
+    """A run this process set running itself (no claim, no lease) is never taken, nor is its
+    thread's next run."""
+    t = await _new_thread(storage)
+    running = _run(t.thread_id, offset=0)
+    queued = _run(t.thread_id, offset=1)
+    for run in (running, queued):
+        await storage.runs.create(run, reject_if_inflight=False)
+    await storage.runs.set_status(running.run_id, "running", at=now())
+    at = now() + timedelta(days=1)
+    assert await storage.runs.claim("w", at=at, until=at, limit=10) == []

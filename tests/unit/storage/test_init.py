@@ -46,9 +46,7 @@ async def test_open_storage_in_memory() -> None:
         await storage.close()
 
 
-@pytest.mark.parametrize(
-    "url", ["postgres://localhost/db", "mysql://h/db", "interop.sqlite", "", "://x"]
-)
+@pytest.mark.parametrize("url", ["mysql://h/db", "interop.sqlite", "", "://x"])
 async def test_open_storage_rejects_other_urls(url: str) -> None:
     with pytest.raises(ValueError):
         await open_storage(url)

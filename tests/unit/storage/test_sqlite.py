@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from interop.core.storage import Storage
+from interop.core.ids import now
+from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
+from interop.storage import open_storage
+from interop.storage.ordering import order_by
+from interop.storage.sqlite.schema import SCHEMA
 
 from .records import _new_thread, _run, _thread, finish_success
 
@@ -53,3 +59,49 @@ async def test_one_bad_adoption_does_not_fail_the_others(storage: Storage) -> No
     assert await storage.threads.get(good.thread_id) is not None
     assert await storage.runs.get(good_run.run_id) is not None
     assert await storage.threads.get(clash.thread_id) is None
+
+
+async def test_searches_and_sorts_use_indexes(storage: Storage) -> None:
+    """Every sort the API offers reads its order from an index: no full scan, no sort step
+    (SQLite's plan says SCAN <table> without an index, or USE TEMP B-TREE, otherwise)."""
+    ordered = [
+        *(
+            f"SELECT * FROM threads ORDER BY {order_by(column, 'thread_id', order)} LIMIT 10"
+            for column in get_args(ThreadSortKey)
+            for order in ("asc", "desc")
+        ),
+        "SELECT * FROM threads WHERE status = 'idle'"
+        " ORDER BY created_at DESC, thread_id DESC LIMIT 10",
+        *(
+            f"SELECT * FROM assistants ORDER BY {order_by(column, 'assistant_id', order)} LIMIT 10"
+            for column in get_args(AssistantSortKey)
+            for order in ("asc", "desc")
+        ),
+        "SELECT * FROM runs WHERE thread_id = 'x' ORDER BY created_at DESC, run_id DESC LIMIT 10",
+        "SELECT * FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 10",
+        "SELECT * FROM runs WHERE status = 'pending' ORDER BY created_at, run_id",
+    ]
+    conn = sqlite3.connect(storage.path)  # type: ignore[attr-defined]
+    try:
+        for query in ordered:
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "TEMP B-TREE" not in plan, f"{query}: {plan}"
+            assert "USING" in plan or "INDEX" in plan, f"{query}: {plan}"
+    finally:
+        conn.close()
+
+
+async def test_a_database_from_before_run_claims_gains_their_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA)  # the tables as first created: no lease columns
+    old.commit()
+    old.close()
+    storage = await open_storage(f"sqlite:///{path}")
+    try:
+        t = await _new_thread(storage)
+        await storage.runs.create(_run(t.thread_id), reject_if_inflight=False)
+        at = now()
+        assert len(await storage.runs.claim("w", at=at, until=at, limit=1)) == 1
+    finally:
+        await storage.close()

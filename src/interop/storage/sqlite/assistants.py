@@ -9,11 +9,11 @@ from typing import Any
 
 from interop.core.models import Assistant
 from interop.core.storage import AssistantSortKey, SortOrder
+from interop.storage.ordering import order_by
 from interop.storage.sqlite.connection import (
     Tables,
     from_json,
     json_filters,
-    sort_column,
     to_json,
     to_text,
 )
@@ -146,10 +146,9 @@ class SqliteAssistants(Tables):
         sort_order: SortOrder,
     ) -> list[Assistant]:
         where, params = self._where(graph_id, name, metadata)
-        order = "ASC" if sort_order == "asc" else "DESC"
         rows = await self._rows(
             f"SELECT {_ASSISTANT_COLS} FROM assistants{where}"
-            f" ORDER BY {sort_column(sort_by)} {order}, assistant_id {order} LIMIT ? OFFSET ?",
+            f" ORDER BY {order_by(sort_by, 'assistant_id', sort_order)} LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [assistant_record(r) for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,14 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from interop.storage.sqlite.schema import SCHEMA
-
-
-def sort_column(key: str) -> str:
-    """A sort key as an SQL column: the keys are the protocol's literals, all plain columns."""
-    if not key.isidentifier():
-        raise ValueError(f"not a sort key: {key!r}")
-    return key
+from interop.storage.sqlite.schema import SCHEMA, add_columns
 
 
 def to_json(value: Any) -> str:
@@ -68,10 +62,41 @@ def sql_json_contains(document: str | bytes | None, expected: str) -> int:
 
 
 def json_filters(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
-    """SQL conditions that hold when `column` contains `filters` (JSON containment)."""
+    """SQL conditions that hold when `column` contains `filters` (JSON containment).
+
+    The exact test is `json_contains`, a Python function that parses every row it sees. Before
+    it come SQLite's own json_extract/json_type tests of each top-level key (a necessary
+    condition, never a sufficient one), which reject most rows in C: a filtered search over
+    20,000 threads no longer parses 20,000 documents in Python."""
     if not filters:
         return [], []
-    return [f"json_contains({column}, ?)"], [to_json(filters)]
+    clauses: list[str] = []
+    params: list[Any] = []
+    for key, value in filters.items():
+        if not _PLAIN_KEY.match(key):
+            continue  # a key that would need escaping in a JSON path: the exact test only
+        path = f'$."{key}"'
+        if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+            clauses.append(f"json_type({column}, ?) = ?")
+            params += [path, _json_type(value)]
+        elif isinstance(value, str) or (isinstance(value, int | float) and abs(value) < 2**53):
+            clauses.append(f"json_extract({column}, ?) = ?")
+            params += [path, value]
+    clauses.append(f"json_contains({column}, ?)")
+    params.append(to_json(filters))
+    return [" AND ".join(clauses)], params
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def _json_type(value: bool | dict[str, Any] | list[Any] | None) -> str:
+    """What SQLite's json_type() says of a JSON value like `value`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return "object" if isinstance(value, dict) else "array"
 
 
 T = TypeVar("T")
@@ -98,6 +123,7 @@ class DbThread:
         ):
             conn.execute(pragma).close()
         conn.executescript(SCHEMA)
+        add_columns(conn)
         conn.commit()
         return conn
 

@@ -221,3 +221,74 @@ class SqliteRuns(Tables):
             statuses,
         )
         return [run_record(r) for r in rows]
+
+    # -- run claims ---------------------------------------------------------------------------
+
+    async def claim(self, owner: str, *, at: datetime, until: datetime, limit: int) -> list[Run]:
+        """See the protocol: one function on the database thread, the one writer, so the
+        choice and the claim are one step (and one SQLite file has one server)."""
+        return await self._db.run(self._claim, owner, to_text(at), to_text(until), limit)
+
+    def _claim(self, owner: str, at: str, until: str, limit: int) -> list[Run]:
+        # The in-flight runs are few: chosen here rather than in one intricate query.
+        inflight = self._fetch(
+            "SELECT run_id, thread_id, status, lease_expires_at FROM runs"
+            " WHERE status IN ('pending', 'running') ORDER BY created_at, run_id",
+            (),
+        )
+        live = {
+            row["thread_id"]
+            for row in inflight
+            if row["status"] == "running"
+            and (row["lease_expires_at"] is None or row["lease_expires_at"] >= at)
+        }
+        ids: list[str] = []
+        for row in inflight:
+            if len(ids) == limit:
+                break
+            if row["thread_id"] in live:
+                continue  # its running run holds a live lease, or one was just claimed
+            live.add(row["thread_id"])
+            ids.append(row["run_id"])
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        self._transaction(
+            [
+                (
+                    "UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = ?,"
+                    f" lease_expires_at = ?, updated_at = ? WHERE run_id IN ({marks})",
+                    (owner, until, at, *ids),
+                )
+            ]
+        )
+        rows = self._fetch(
+            f"SELECT {_RUN_COLS} FROM runs WHERE run_id IN ({marks}) ORDER BY created_at, run_id",
+            ids,
+        )
+        return [run_record(r) for r in rows]
+
+    async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
+        counts = await self._write(
+            [
+                (
+                    "UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND attempt = ?"
+                    " AND status = 'running'",
+                    (to_text(until), run_id, attempt),
+                )
+            ]
+        )
+        return counts[0] > 0
+
+    async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
+        counts = await self._write(
+            [
+                (
+                    "UPDATE runs SET status = 'pending', lease_owner = NULL,"
+                    " lease_expires_at = NULL, updated_at = ? WHERE run_id = ? AND attempt = ?"
+                    " AND status = 'running'",
+                    (to_text(at), run_id, attempt),
+                )
+            ]
+        )
+        return counts[0] > 0

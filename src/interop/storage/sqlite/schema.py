@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assistants (
     assistant_id TEXT PRIMARY KEY,
@@ -52,6 +54,35 @@ CREATE TABLE IF NOT EXISTS runs (
     attempt INTEGER NOT NULL,
     temporary INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS runs_thread ON runs (thread_id, created_at);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+-- Every sort the API offers reads its order from an index (ties broken by id, scanned
+-- backwards for descending order), so a page of a search stops after `limit` rows.
+CREATE INDEX IF NOT EXISTS assistants_created_at ON assistants (created_at, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_updated_at ON assistants (updated_at, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_name ON assistants (name, assistant_id);
+CREATE INDEX IF NOT EXISTS assistants_graph_id ON assistants (graph_id, assistant_id);
+CREATE INDEX IF NOT EXISTS threads_created_at ON threads (created_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_updated_at ON threads (updated_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_state_updated_at ON threads (state_updated_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_status ON threads (status, created_at, thread_id);
+CREATE INDEX IF NOT EXISTS threads_status_id ON threads (status, thread_id);
+DROP INDEX IF EXISTS runs_thread;
+DROP INDEX IF EXISTS runs_status;
+CREATE INDEX IF NOT EXISTS runs_thread_created_at ON runs (thread_id, created_at, run_id);
+CREATE INDEX IF NOT EXISTS runs_status_created_at ON runs (status, created_at, run_id);
+CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at, run_id);
 """
+
+
+# Columns added since a table was first created: (table, column, declaration).
+ADDED_COLUMNS = [
+    ("runs", "lease_owner", "TEXT"),  # run claims: who holds a running run's lease
+    ("runs", "lease_expires_at", "TEXT"),  # and until when
+]
+
+
+def add_columns(conn: sqlite3.Connection) -> None:
+    """Add the ADDED_COLUMNS a database made by an earlier version lacks."""
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

@@ -9,12 +9,12 @@ from typing import Any
 
 from interop.core.models import Thread, ThreadStatus
 from interop.core.storage import SortOrder, ThreadSortKey
+from interop.storage.ordering import order_by
 from interop.storage.sqlite.connection import (
     Statement,
     Tables,
     from_json,
     json_filters,
-    sort_column,
     to_datetime,
     to_json,
     to_text,
@@ -163,10 +163,9 @@ class SqliteThreads(Tables):
         sort_order: SortOrder,
     ) -> list[Thread]:
         where, params = self._where(ids, metadata, values, status)
-        order = "ASC" if sort_order == "asc" else "DESC"
         rows = await self._rows(
             f"SELECT {_THREAD_COLS} FROM threads{where}"
-            f" ORDER BY {sort_column(sort_by)} {order}, thread_id {order} LIMIT ? OFFSET ?",
+            f" ORDER BY {order_by(sort_by, 'thread_id', sort_order)} LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [thread_record(r) for r in rows]

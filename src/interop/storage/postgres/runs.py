@@ -1,0 +1,274 @@
+"""Runs in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg.rows import DictRow
+
+from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.storage.postgres.pool import Connection, Tables, jsonb, where
+
+COLS = (
+    "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
+    " multitask_strategy, attempt, temporary"
+)
+INSERT = f"INSERT INTO runs ({COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_INFLIGHT = "status IN ('pending', 'running')"
+# A run a claimer may take: pending, or running under a lease that expired (a run set running
+# without a lease, by this process's own scheduler, is never taken).
+_CLAIMABLE = "(status = 'pending' OR (status = 'running' AND lease_expires_at < %(at)s))"
+
+
+def run_from(row: DictRow) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        status=row["status"],
+        metadata=row["metadata"],
+        kwargs=row["kwargs"],
+        multitask_strategy=row["multitask_strategy"],
+        attempt=row["attempt"],
+        temporary=row["temporary"],
+    )
+
+
+def insert_params(r: Run) -> tuple[Any, ...]:
+    return (
+        r.run_id,
+        r.thread_id,
+        r.assistant_id,
+        r.created_at,
+        r.updated_at,
+        r.status,
+        jsonb(r.metadata),
+        jsonb(r.kwargs),
+        r.multitask_strategy,
+        r.attempt,
+        r.temporary,
+    )
+
+
+def _filters(
+    thread_id: str | None, statuses: Sequence[RunStatus] | None, metadata: dict[str, Any] | None
+) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if metadata:
+        clauses.append("metadata @> %s")
+        params.append(jsonb(metadata))
+    if thread_id is not None:
+        clauses.append("thread_id = %s")
+        params.append(thread_id)
+    if statuses:
+        clauses.append("status = ANY(%s)")
+        params.append(list(statuses))
+    return clauses, params
+
+
+class PostgresRuns(Tables):
+    async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
+        """Insert the run and mark its thread busy in one transaction that first locks the
+        thread's row: a second process creating a run on the same thread waits for this one
+        to commit, then sees its run in the multitask check."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await self._lock_thread(conn, run.thread_id)
+            if reject_if_inflight:
+                cursor = await conn.execute(
+                    f"SELECT 1 FROM runs WHERE thread_id = %s AND {_INFLIGHT} LIMIT 1",
+                    (run.thread_id,),
+                )
+                if await cursor.fetchone() is not None:
+                    return False
+            await conn.execute(INSERT, insert_params(run))
+            await conn.execute(
+                "UPDATE threads SET status = 'busy', updated_at = %s WHERE thread_id = %s",
+                (run.created_at, run.thread_id),
+            )
+        return True
+
+    @staticmethod
+    async def _lock_thread(conn: Connection, thread_id: str) -> None:
+        await conn.execute("SELECT 1 FROM threads WHERE thread_id = %s FOR UPDATE", (thread_id,))
+
+    async def get(self, run_id: str, thread_id: str | None = None) -> Run | None:
+        if thread_id is None:
+            row = await self._row(f"SELECT {COLS} FROM runs WHERE run_id = %s", (run_id,))
+        else:
+            row = await self._row(
+                f"SELECT {COLS} FROM runs WHERE run_id = %s AND thread_id = %s",
+                (run_id, thread_id),
+            )
+        return run_from(row) if row else None
+
+    async def for_thread(
+        self, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
+    ) -> list[Run]:
+        return await self.search(
+            thread_id=thread_id,
+            statuses=[status] if status else None,
+            metadata=None,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def search(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Run]:
+        clauses, params = _filters(thread_id, statuses, metadata)
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs{where(clauses)}"
+            " ORDER BY created_at DESC, run_id DESC LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+        return [run_from(r) for r in rows]
+
+    async def count(
+        self,
+        *,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        clauses, params = _filters(thread_id, statuses, metadata)
+        row = await self._row(f"SELECT count(*) AS n FROM runs{where(clauses)}", params)
+        return int(row["n"]) if row else 0
+
+    async def inflight(self, thread_id: str) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE thread_id = %s AND {_INFLIGHT}"
+            " ORDER BY created_at, run_id",
+            (thread_id,),
+        )
+        return [run_from(r) for r in rows]
+
+    async def set_status(
+        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
+    ) -> None:
+        if attempt is None:
+            await self._execute(
+                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                (status, at, run_id),
+            )
+        else:
+            await self._execute(
+                "UPDATE runs SET status = %s, attempt = %s, updated_at = %s WHERE run_id = %s",
+                (status, attempt, at, run_id),
+            )
+
+    async def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        thread_id: str,
+        thread_status: ThreadStatus,
+        values: dict[str, Any] | None,
+        interrupts: dict[str, Any],
+        error: dict[str, Any] | None,
+        update_values: bool,
+        at: datetime,
+    ) -> None:
+        stamp = at
+        error_json = None if error is None else jsonb(error)
+        async with self._pool.connection() as conn, conn.transaction():
+            # The thread first, as `create` does: two transactions never wait on each other
+            # in opposite orders.
+            if update_values:
+                await conn.execute(
+                    'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
+                    " updated_at = %s, state_updated_at = %s WHERE thread_id = %s",
+                    (
+                        thread_status,
+                        None if values is None else jsonb(values),
+                        jsonb(interrupts),
+                        error_json,
+                        stamp,
+                        stamp,
+                        thread_id,
+                    ),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE threads SET status = %s, error = %s, updated_at = %s"
+                    " WHERE thread_id = %s",
+                    (thread_status, error_json, stamp, thread_id),
+                )
+            await conn.execute(
+                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                (status, stamp, run_id),
+            )
+
+    async def delete(self, run_id: str) -> bool:
+        return await self._execute("DELETE FROM runs WHERE run_id = %s", (run_id,)) > 0
+
+    async def with_status(self, *statuses: RunStatus) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE status = ANY(%s) ORDER BY created_at, run_id",
+            (list(statuses),),
+        )
+        return [run_from(r) for r in rows]
+
+    # -- run claims ---------------------------------------------------------------------------
+
+    async def claim(self, owner: str, *, at: datetime, until: datetime, limit: int) -> list[Run]:
+        """See the protocol. The threads of the oldest claimable runs are locked FOR UPDATE
+        SKIP LOCKED: claimers working at once take different threads, and a thread's row lock
+        (also taken by `create`) makes its check for a live running run and the claim one step."""
+        claimed: list[Run] = []
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "SELECT t.thread_id FROM threads t JOIN ("
+                f" SELECT thread_id, min(created_at) AS oldest FROM runs WHERE {_CLAIMABLE}"
+                " GROUP BY thread_id) c ON c.thread_id = t.thread_id"
+                " ORDER BY c.oldest, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
+                {"at": at, "limit": limit},
+            )
+            threads = [row["thread_id"] for row in await cursor.fetchall()]
+            for thread_id in threads:
+                cursor = await conn.execute(
+                    f"UPDATE runs SET status = 'running', attempt = attempt + 1,"
+                    " lease_owner = %(owner)s, lease_expires_at = %(until)s, updated_at = %(at)s"
+                    " WHERE run_id = (SELECT run_id FROM runs WHERE thread_id = %(thread)s"
+                    f" AND {_CLAIMABLE} ORDER BY created_at, run_id LIMIT 1)"
+                    " AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = %(thread)s"
+                    " AND status = 'running'"
+                    " AND (lease_expires_at IS NULL OR lease_expires_at >= %(at)s))"
+                    f" RETURNING {COLS}",
+                    {"owner": owner, "until": until, "at": at, "thread": thread_id},
+                )
+                row = await cursor.fetchone()
+                if row is not None:
+                    claimed.append(run_from(row))
+        return claimed
+
+    async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
+        return (
+            await self._execute(
+                "UPDATE runs SET lease_expires_at = %s WHERE run_id = %s AND attempt = %s"
+                " AND status = 'running'",
+                (until, run_id, attempt),
+            )
+            > 0
+        )
+
+    async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
+        return (
+            await self._execute(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
+                (at, run_id, attempt),
+            )
+            > 0
+        )
