@@ -108,7 +108,9 @@ async def test_an_interrupt_is_answered_by_the_next_message(http: httpx.AsyncCli
         "/toolkit/approval/invoke", json={"message": "deploy", "thread_id": thread_id}
     )
     assert first.status_code == 200
-    assert json.loads(first.json()["content"]) == {"question": "Approve this request? deploy"}
+    question = json.loads(first.json()["content"])
+    assert question["question"] == "Approve this request? deploy"
+    assert question["schema"]["properties"]["approved"]["type"] == "boolean"
     state = (await http.get(f"/threads/{thread_id}")).json()
     assert state["status"] == "interrupted"
     records = await _stream(
