@@ -29,6 +29,7 @@ from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
 from interop.settings import Settings
 from interop.storage import open_storage
+from interop.transport_security import HostOriginGuard
 
 log = logging.getLogger("interop")
 
@@ -41,7 +42,7 @@ class BearerAuth:
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode() if token else None
+        self.expected = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -53,8 +54,9 @@ class BearerAuth:
         ):
             await self.app(scope, receive, send)
             return
-        supplied = dict(scope["headers"]).get(b"authorization", b"")
-        if hmac.compare_digest(supplied, self.expected):
+        scheme, _, supplied = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+        # RFC 9110 §11.1: the auth scheme is case-insensitive.
+        if scheme.lower() == b"bearer" and hmac.compare_digest(supplied.strip(), self.expected):
             await self.app(scope, receive, send)
             return
         if mcp_http.is_mcp_path(scope["path"]):
@@ -131,7 +133,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(BearerAuth, token=settings.auth_token)],
+        middleware=[
+            Middleware(HostOriginGuard, settings=settings),
+            Middleware(BearerAuth, token=settings.auth_token),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -106,7 +106,7 @@ def _serve(
     from interop.app import create_app
 
     app = create_app(settings, graphs)
-    base = (settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}").rstrip("/")
+    base = settings.base_url()
     app.state.banner = [
         f"interop {__version__} ready",
         f"  REST      {base}/",
@@ -133,12 +133,6 @@ def _serve(
         print(f"interop: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
     return 0 if server.started else 1
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 if __name__ == "__main__":

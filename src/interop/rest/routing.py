@@ -10,11 +10,14 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from interop.core import serde
 from interop.rest.errors import RequestError
+from interop.transport_security import is_json_type
 
 Handler = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -80,14 +83,19 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
         if handler is None and request.method == "HEAD":
             handler = handlers.get("GET")
         if handler is None:
-            raise RequestError(405, "Method not allowed.")
+            raise HTTPException(405, headers={"Allow": ", ".join(handlers)})
         return await handler(request)
 
     return dispatch
 
 
 async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON. 413 past the size limit; 422 for malformed JSON."""
+    """The request body as JSON. 415 unless it is declared JSON (a browser sends other types
+    cross-site without a CORS preflight); 413 past the size limit; 422 for malformed JSON, JSON
+    nested too deep or numbers out of range (`serde.check_json`, the rule of every door)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not is_json_type(content_type):
+        raise RequestError(415, "Content-Type must be application/json.")
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -104,10 +112,14 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
         if allow_empty:
             return None
         raise RequestError(422, "Request body is empty; expected JSON.")
+    if content_type is None:
+        raise RequestError(415, "Content-Type must be application/json.")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(422, f"Malformed JSON: {exc.msg} at position {exc.pos}.") from exc
+        data = serde.parse_json(raw)
+        serde.check_json(data)
+    except serde.JsonRejected as exc:
+        raise RequestError(422, exc.message) from exc
+    return data
 
 
 async def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
