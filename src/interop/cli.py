@@ -6,7 +6,9 @@ import argparse
 import importlib.util
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from interop import __version__
 from interop.core.graphs import ConfigError, GraphEntry
@@ -15,18 +17,44 @@ from interop.settings import Settings
 log = logging.getLogger("interop")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a bad command line in one line (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"{low}..{high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({bound})")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="interop",
         description="An open-source agent server: LangGraph REST API, A2A and MCP front doors.",
     )
     parser.add_argument("--version", action="version", version=f"interop {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="run the server")
     _config_flag(serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8123, help="port to bind (default 8123)")
+    serve.add_argument(
+        "--port",
+        type=_bounded_int(0, 65535),
+        default=8123,
+        help="port to bind (default 8123; 0: any free port)",
+    )
     serve.add_argument(
         "--database",
         help="database URL: sqlite:///path (default sqlite:///.interop/interop.sqlite), "
@@ -34,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers-per-process",
-        type=int,
+        type=_bounded_int(1, 10_000),
         dest="workers",
         help="runs executed concurrently by this process (default 10)",
     )
@@ -42,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-token", help="require 'Authorization: Bearer <token>' (or set INTEROP_AUTH_TOKEN)"
     )
     serve.add_argument("--public-url", help="the URL clients reach this server at")
-    serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted")
+    serve.add_argument(
+        "--max-body-bytes", type=_bounded_int(1024), help="largest request body accepted"
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -63,7 +93,11 @@ def _config_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
     level = getattr(args, "log_level", "info").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     settings = Settings(config=args.config)
@@ -95,7 +129,30 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = _database_problem(settings.database)
+    if problem is not None:
+        print(f"interop: cannot open --database {settings.database!r}: {problem}", file=sys.stderr)
+        return 2
     return _serve(settings, graphs, access_log=args.access_log, log_level=args.log_level)
+
+
+def _database_problem(url: str) -> str | None:
+    """Why the database cannot be opened (None: it can), found before serving rather than as a
+    traceback from the server's startup."""
+    import asyncio
+    import sqlite3
+
+    from interop.storage import open_storage
+
+    async def probe() -> None:
+        storage = await open_storage(url)
+        await storage.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _serve(

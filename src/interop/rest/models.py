@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from interop.core.ids import is_uuid
 
@@ -21,6 +29,29 @@ StreamMode = Literal[
 ]
 Json = dict[str, Any]
 
+# Bounds of every number the API takes (422 past them; /openapi.json declares them). Past these a
+# request is a mistake or an attack: a run delayed for years, an offset SQLite cannot bind.
+MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1
+MAX_AFTER_SECONDS = 7 * 24 * 3600.0  # a delayed run starts within a week
+MAX_RECURSION_LIMIT = 10_000
+MAX_VERSION = 2**31 - 1
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+
+# Query parameters by name: their schema (also what `routing.query_int` enforces).
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+    "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+    # GET /threads/{thread_id}/stream: end the stream after this many seconds (else it stays
+    # open until the client leaves, as in the reference server).
+    "timeout": {"type": "integer", "minimum": 1, "maximum": 24 * 3600},
+}
+
+# Path parameters the server requires to be UUIDs (assistant ids may also be graph names).
+UUID_PATH_PARAMS = frozenset({"thread_id", "run_id", "cron_id"})
+
 
 def _uuid(value: str) -> str:
     if not is_uuid(value):
@@ -33,11 +64,17 @@ UUIDStr = Annotated[str, AfterValidator(_uuid)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    # True: the body may be left out (means `{}`); /openapi.json then marks it not required.
+    optional: ClassVar[bool] = False
+
+
+class OptionalBody(Body):
+    optional: ClassVar[bool] = True
 
 
 class Config(Body):
     tags: list[str] | None = None
-    recursion_limit: int | None = None
+    recursion_limit: Annotated[int, Field(ge=1, le=MAX_RECURSION_LIMIT)] | None = None
     configurable: Json | None = None
     model_config = ConfigDict(extra="allow")
 
@@ -53,7 +90,7 @@ class AssistantCreate(Body):
     description: str | None = None
 
 
-class AssistantPatch(Body):
+class AssistantPatch(OptionalBody):
     graph_id: str | None = None
     config: Json | None = None
     context: Json | None = None
@@ -62,31 +99,31 @@ class AssistantPatch(Body):
     description: str | None = None
 
 
-class AssistantSearch(Body):
+class AssistantSearch(OptionalBody):
     metadata: Json | None = None
     graph_id: str | None = None
     name: str | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: Limit = 10
+    offset: Offset = 0
     sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
 
 
-class AssistantCount(Body):
+class AssistantCount(OptionalBody):
     metadata: Json | None = None
     graph_id: str | None = None
     name: str | None = None
 
 
-class AssistantVersionsSearch(Body):
+class AssistantVersionsSearch(OptionalBody):
     metadata: Json | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: Limit = 10
+    offset: Offset = 0
 
 
 class AssistantLatest(Body):
-    version: int
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
 class SuperstepUpdate(Body):
@@ -99,7 +136,7 @@ class Superstep(Body):
     updates: list[SuperstepUpdate]
 
 
-class ThreadCreate(Body):
+class ThreadCreate(OptionalBody):
     thread_id: UUIDStr | None = None
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
@@ -107,18 +144,18 @@ class ThreadCreate(Body):
     supersteps: list[Superstep] | None = None
 
 
-class ThreadPatch(Body):
+class ThreadPatch(OptionalBody):
     metadata: Json | None = None
     ttl: Json | None = None
 
 
-class ThreadSearch(Body):
+class ThreadSearch(OptionalBody):
     ids: list[str] | None = None
     metadata: Json | None = None
     values: Json | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: Limit = 10
+    offset: Offset = 0
     sort_by: (
         Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None
     ) = None
@@ -126,7 +163,7 @@ class ThreadSearch(Body):
     select: list[str] | None = None
 
 
-class ThreadCount(Body):
+class ThreadCount(OptionalBody):
     metadata: Json | None = None
     values: Json | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
@@ -167,10 +204,32 @@ class ThreadStateCheckpoint(Body):
     subgraphs: bool = False
 
 
-class ThreadHistory(Body):
-    limit: int = Field(10, ge=1, le=1000)
+def _checkpoint_filter(value: Json | None) -> Json | None:
+    # The checkpointer reads each key as a JSON path step: only plain names filter correctly.
+    if value is not None and not all(_FILTER_KEY.fullmatch(key) for key in value):
+        raise ValueError("metadata filter keys must be names of letters, digits, '_' and '-'")
+    return value
+
+
+_FILTER_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+CheckpointFilter = Annotated[
+    Json | None,
+    AfterValidator(_checkpoint_filter),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "object", "propertyNames": {"pattern": f"^{_FILTER_KEY.pattern}$"}},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+class ThreadHistory(OptionalBody):
+    limit: Limit = 10
     before: CheckpointConfig | str | None = None
-    metadata: Json | None = None
+    metadata: CheckpointFilter = None
     checkpoint: CheckpointConfig | None = None
 
 
@@ -198,7 +257,7 @@ class RunCreateBase(Body):
     stream_resumable: bool = False
     feedback_keys: list[str] | None = None
     on_disconnect: Literal["cancel", "continue"] = "continue"
-    after_seconds: float | None = Field(None, ge=0)
+    after_seconds: float | None = Field(None, ge=0, le=MAX_AFTER_SECONDS)
     checkpoint_during: bool | None = None
     durability: Literal["sync", "async", "exit"] | None = None
     interrupt_before: Literal["*"] | list[str] | None = None
@@ -216,7 +275,7 @@ class RunCreateStateless(RunCreateBase):
     on_completion: Literal["delete", "keep"] = "delete"
 
 
-class RunsCancel(Body):
+class RunsCancel(OptionalBody):
     status: Literal["pending", "running", "all"] | None = None
     thread_id: str | None = None
     run_ids: list[str] | None = None

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from interop import __version__
-from interop.rest.models import ErrorResponse
+from interop.rest.models import QUERY_SCHEMAS, UUID_PATH_PARAMS, ErrorResponse
 from interop.rest.responses import JSONResponse
 from interop.rest.routing import RouteSpec
 
@@ -40,7 +40,7 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             "tags": [spec.tag],
             "operationId": spec.handler.__name__,
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
                 for name in _PARAM.findall(spec.path)
             ]
             + [
@@ -48,14 +48,14 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
                     "name": name,
                     "in": "query",
                     "required": False,
-                    "schema": {"type": kind.split("|")[0]},
+                    "schema": QUERY_SCHEMAS.get(name) or _query_schema(kind),
                 }
                 for name, kind in spec.query.items()
             ],
         }
         if spec.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": not getattr(spec.body, "optional", False),
                 "content": {"application/json": {"schema": schema_of(spec.body)}},
             }
         responses: dict[str, Any] = {}
@@ -76,7 +76,10 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
                 "description": "Success",
                 "content": {"application/json": content},
             }
-        for code, text in (("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")):
+        errors = [("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")]
+        if spec.body is not None:
+            errors += [("413", "Body too large"), ("415", "Body not declared JSON")]
+        for code, text in errors:
             responses[code] = {
                 "description": text,
                 "content": {"application/json": {"schema": error}},
@@ -96,6 +99,18 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name in UUID_PATH_PARAMS:
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
+def _query_schema(kind: str) -> dict[str, Any]:
+    """`"boolean|integer"` → one schema accepting each listed JSON type."""
+    kinds = kind.split("|")
+    return {"type": kinds[0]} if len(kinds) == 1 else {"anyOf": [{"type": k} for k in kinds]}
 
 
 _DOCS = """<!doctype html>

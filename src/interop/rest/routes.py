@@ -30,7 +30,7 @@ from interop.rest.routing import (
     read_json,
     validation_detail,
 )
-from interop.rest.sse import sse_response
+from interop.rest.sse import for_at_most, sse_response
 
 router = Router()
 route = router.route
@@ -548,7 +548,7 @@ def _thread_stream_modes(request: Request) -> list[str] | None:
     summary="Join the stream of every run on a thread",
     tag="Thread runs",
     stream=True,
-    query={"stream_modes": "string"},
+    query={"stream_modes": "string", "timeout": "integer"},
 )
 async def thread_stream(request: Request) -> Response:
     runs = _runs(request)
@@ -557,7 +557,8 @@ async def thread_stream(request: Request) -> Response:
     events = runs.thread_stream(
         thread_id, _last_event_id(request) or FROM_NOW, _thread_stream_modes(request)
     )
-    return sse_response(events, heartbeat=request.app.state.settings.heartbeat_seconds)
+    bounded = for_at_most(events, query_int(request, "timeout", 0) or None)
+    return sse_response(bounded, heartbeat=request.app.state.settings.heartbeat_seconds)
 
 
 # -- runs -----------------------------------------------------------------------------------

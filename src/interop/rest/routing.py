@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from interop.core import serde
 from interop.rest.errors import RequestError
+from interop.rest.models import QUERY_SCHEMAS
 from interop.transport_security import is_json_type
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -123,8 +124,10 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
 
 
 async def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
-    """The body validated as `model`; an empty body means `{}` when `allow_empty`."""
-    data = await read_json(request, allow_empty=allow_empty)
+    """The body validated as `model`; an empty body means `{}` when `allow_empty` or the model
+    says its body is optional."""
+    optional = allow_empty or bool(getattr(model, "optional", False))
+    data = await read_json(request, allow_empty=optional)
     if data is None:
         data = {}
     try:
@@ -154,9 +157,21 @@ def query_bool(request: Request, name: str, default: bool = False) -> bool:
 
 
 def query_int(
-    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    request: Request,
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
+    """An integer query parameter in [minimum, maximum]; the bounds default to the parameter's
+    declared ones (`models.QUERY_SCHEMAS`), else 0 and a 64-bit integer's. 422 otherwise."""
     value = request.query_params.get(name)
+    declared = QUERY_SCHEMAS.get(name, {})
+    if minimum is None:
+        minimum = declared.get("minimum", 0)
+    if maximum is None:
+        maximum = declared.get("maximum", 2**63 - 1)
     if value is None:
         return default
     try:
