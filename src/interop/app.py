@@ -141,5 +141,5 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     )
     app.state.settings = settings
     app.state.graphs = agents
-    app.state.openapi = build_openapi(router.specs)
+    app.state.openapi = build_openapi(router.specs, agents)
     return app

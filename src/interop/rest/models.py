@@ -8,8 +8,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     WithJsonSchema,
     model_validator,
 )
@@ -37,8 +39,17 @@ MAX_AFTER_SECONDS = 7 * 24 * 3600.0  # a delayed run starts within a week
 MAX_RECURSION_LIMIT = 10_000
 MAX_VERSION = 2**31 - 1
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 10.0 as an integer; strict validation would not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Integers in bounds; an integral float (10.0) counts (the bounds first, so the schema has them).
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_integral)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET), BeforeValidator(_integral)]
+RecursionLimit = Annotated[int, Field(ge=1, le=MAX_RECURSION_LIMIT), BeforeValidator(_integral)]
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION), BeforeValidator(_integral)]
 
 # Query parameters by name: their schema (also what `routing.query_int` enforces).
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -47,6 +58,12 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     # GET /threads/{thread_id}/stream: end the stream after this many seconds (else it stays
     # open until the client leaves, as in the reference server).
     "timeout": {"type": "integer", "minimum": 1, "maximum": 24 * 3600},
+    "xray": {"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 0}]},
+    "action": {"type": "string", "enum": ["interrupt", "rollback"], "default": "interrupt"},
+    "status": {
+        "type": "string",
+        "enum": ["pending", "running", "error", "success", "timeout", "interrupted"],
+    },
 }
 
 # Path parameters the server requires to be UUIDs (assistant ids may also be graph names).
@@ -59,11 +76,15 @@ def _uuid(value: str) -> str:
     return value
 
 
-UUIDStr = Annotated[str, AfterValidator(_uuid)]
+UUIDStr = Annotated[
+    str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})
+]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # strict: a JSON value of the wrong type (`"5"` or `5.0` for an integer, `0` for a boolean)
+    # is refused, as /openapi.json declares, rather than coerced.
+    model_config = ConfigDict(extra="ignore", strict=True)
     # True: the body may be left out (means `{}`); /openapi.json then marks it not required.
     optional: ClassVar[bool] = False
 
@@ -74,9 +95,9 @@ class OptionalBody(Body):
 
 class Config(Body):
     tags: list[str] | None = None
-    recursion_limit: Annotated[int, Field(ge=1, le=MAX_RECURSION_LIMIT)] | None = None
+    recursion_limit: RecursionLimit | None = None
     configurable: Json | None = None
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class AssistantCreate(Body):
@@ -123,7 +144,7 @@ class AssistantVersionsSearch(OptionalBody):
 
 
 class AssistantLatest(Body):
-    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
+    version: Version
 
 
 class SuperstepUpdate(Body):
@@ -275,7 +296,28 @@ class RunCreateStateless(RunCreateBase):
     on_completion: Literal["delete", "keep"] = "delete"
 
 
-class RunsCancel(OptionalBody):
+class RunBatch(RootModel[Annotated[list[RunCreateStateless], Field(min_length=1)]]):
+    """The body of POST /runs/batch (documentation: the route validates each run itself)."""
+
+
+class RunsCancel(Body):
+    """Either `status`, or `thread_id` with `run_ids` (the route checks it; declared here)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["status"], "properties": {"status": {"type": "string"}}},
+                {
+                    "required": ["thread_id", "run_ids"],
+                    "properties": {
+                        "thread_id": {"type": "string", "minLength": 1},
+                        "run_ids": {"type": "array", "minItems": 1},
+                    },
+                },
+            ]
+        }
+    )
+
     status: Literal["pending", "running", "all"] | None = None
     thread_id: str | None = None
     run_ids: list[str] | None = None

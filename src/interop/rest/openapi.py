@@ -4,6 +4,7 @@ served from the swagger-ui-bundle package so it works offline)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -19,8 +20,13 @@ _REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"{(\w+)}")
 
 
-def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
+def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[str, Any]:
+    """The document of the route table; assistant and graph references are declared as the
+    server checks them: an assistant is a UUID or one of `graphs`, a graph one of `graphs`."""
     schemas: dict[str, Any] = {}
+    names = sorted(graphs)
+    graph_ref: dict[str, Any] = {"type": "string", "enum": names} if names else {"type": "string"}
+    assistant_ref: dict[str, Any] = {"anyOf": [{"type": "string", "format": "uuid"}, graph_ref]}
 
     def schema_of(kind: Any) -> dict[str, Any]:
         adapter = TypeAdapter(kind)
@@ -40,7 +46,12 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             "tags": [spec.tag],
             "operationId": spec.handler.__name__,
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": assistant_ref if name == "assistant_id" else _path_schema(name),
+                }
                 for name in _PARAM.findall(spec.path)
             ]
             + [
@@ -62,7 +73,8 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
         if spec.stream:
             responses["200"] = {
                 "description": "Server-sent events",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                # each event's `data` is JSON of the event's own shape
+                "content": {"text/event-stream": {"schema": {}}},
             }
         elif spec.status == 204:
             responses["204"] = {"description": "No content"}
@@ -86,6 +98,15 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             }
         operation["responses"] = responses
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    for model, field, ref in (
+        ("RunCreateStateful", "assistant_id", assistant_ref),
+        ("RunCreateStateless", "assistant_id", assistant_ref),
+        ("AssistantCreate", "graph_id", graph_ref),
+        ("AssistantPatch", "graph_id", {"anyOf": [graph_ref, {"type": "null"}]}),
+    ):
+        properties = schemas.get(model, {}).get("properties", {})
+        if field in properties:
+            properties[field] = ref
     return {
         "openapi": "3.1.0",
         "info": {

@@ -773,6 +773,7 @@ async def wait_stateless_run(request: Request) -> Response:
     "/runs/batch",
     summary="Create several stateless background runs",
     tag="Stateless runs",
+    body=m.RunBatch,
     response=list[m.Run],
 )
 async def batch_runs(request: Request) -> Response:

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from interop.core import serde
 from interop.rest.errors import RequestError
@@ -69,10 +70,46 @@ class Router:
         grouped: dict[str, dict[str, Handler]] = {}
         for spec in self.specs:
             grouped.setdefault(spec.path, {})[spec.method] = spec.handler
-        routes = []
-        for path, handlers in grouped.items():
-            routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
-        return routes
+        routes: list[_Route] = [
+            _Route(path, _dispatch(handlers), methods=list(handlers))
+            for path, handlers in grouped.items()
+        ]
+        for route in routes:
+            route.shadows = [other for other in routes if _more_specific(other.path, route.path)]
+        return list(routes)
+
+
+class _Route(Route):
+    """A route that leaves a path to a more specific route (`/threads/search` is not the thread
+    `search`): a method the specific route lacks is then 405 with its Allow, not the
+    parameterised route's 422 for a malformed id."""
+
+    shadows: list[Route]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE and scope["type"] == "http":
+            path = scope["path"]
+            if any(other.path_regex.match(path) for other in self.shadows):
+                return Match.NONE, {}
+        return match, child
+
+
+def _more_specific(path: str, than: str) -> bool:
+    """True when `path` has a literal segment where `than` has a parameter, and is otherwise
+    the same shape (`/threads/search` vs `/threads/{thread_id}`)."""
+    mine, theirs = path.split("/"), than.split("/")
+    if len(mine) != len(theirs) or path == than:
+        return False
+    literal_over_param = False
+    for a, b in zip(mine, theirs, strict=True):
+        a_param, b_param = a.startswith("{"), b.startswith("{")
+        if a_param and not b_param:
+            return False
+        if not a_param and not b_param and a != b:
+            return False
+        literal_over_param |= b_param and not a_param
+    return literal_over_param
 
 
 def _dispatch(handlers: dict[str, Handler]) -> Handler:
@@ -120,6 +157,8 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
         serde.check_json(data)
     except serde.JsonRejected as exc:
         raise RequestError(422, exc.message) from exc
+    if data is None:
+        raise RequestError(422, "Request body is null; expected a JSON object or array.")
     return data
 
 
