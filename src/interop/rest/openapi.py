@@ -84,6 +84,8 @@ def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[st
                 if spec.response is not None
                 else {"schema": {}}
             )
+            if spec.body is not None and "select" in getattr(spec.body, "model_fields", {}):
+                content = {"schema": _selected(content["schema"], schemas)}
             responses[str(spec.status)] = {
                 "description": "Success",
                 "content": {"application/json": content},
@@ -120,6 +122,16 @@ def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[st
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _selected(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A list response whose items carry only the fields a `select` names: none required."""
+    items = schema.get("items", {})
+    ref = items.get("$ref", "")
+    if not ref:
+        return schema
+    partial = {k: v for k, v in schemas[ref.rsplit("/", 1)[-1]].items() if k != "required"}
+    return {"type": "array", "items": partial}
 
 
 def _path_schema(name: str) -> dict[str, Any]:
