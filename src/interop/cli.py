@@ -164,6 +164,12 @@ def _serve(
 
     app = create_app(settings, graphs)
     base = settings.base_url()
+    if not settings.is_loopback() and not settings.public_url:
+        log.warning(
+            "no --public-url: agent cards and MCP metadata name %s; set --public-url to the URL "
+            "clients reach this server at",
+            base,
+        )
     app.state.banner = [
         f"interop {__version__} ready",
         f"  REST      {base}/",
