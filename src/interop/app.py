@@ -35,6 +35,7 @@ from interop.rest.routes import router
 from interop.settings import Settings
 from interop.storage import open_storage
 from interop.toolkit import routes as toolkit
+from interop.transport_security import HostOriginGuard
 
 log = logging.getLogger("interop")
 
@@ -49,7 +50,7 @@ class BearerAuth:
         self, app: ASGIApp, token: str | None, open_routes: list[BaseRoute] | None = None
     ) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode() if token else None
+        self.expected = token.encode() if token else None
         # The routes of the user's `http.app` are the user's to protect (as in the reference).
         self.open_routes = open_routes or []
 
@@ -65,8 +66,9 @@ class BearerAuth:
         ):
             await self.app(scope, receive, send)
             return
-        supplied = dict(scope["headers"]).get(b"authorization", b"")
-        if hmac.compare_digest(supplied, self.expected):
+        scheme, _, supplied = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+        # RFC 9110 §11.1: the auth scheme is case-insensitive.
+        if scheme.lower() == b"bearer" and hmac.compare_digest(supplied.strip(), self.expected):
             await self.app(scope, receive, send)
             return
         if mcp_http.is_mcp_path(scope["path"]):
@@ -176,6 +178,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
             *http_config.middleware(http, user_app),
+            Middleware(HostOriginGuard, settings=settings, cors=http.cors),
             Middleware(BearerAuth, token=settings.auth_token, open_routes=user_routes),
         ],
         lifespan=http_config.lifespan_with_user_app(lifespan, user_app),
@@ -185,5 +188,5 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.state.header_filter = http.headers
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
-    app.state.openapi = build_openapi(router.specs)
+    app.state.openapi = build_openapi(router.specs, agents)
     return app

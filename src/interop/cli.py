@@ -7,7 +7,9 @@ import asyncio
 import importlib.util
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from interop import __version__
 from interop.core.graphs import ConfigError, GraphEntry
@@ -18,18 +20,44 @@ from interop.storage.errors import StorageUnavailable
 log = logging.getLogger("interop")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a bad command line in one line (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"{low}..{high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({bound})")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="interop",
         description="An open-source agent server: LangGraph REST API, A2A and MCP front doors.",
     )
     parser.add_argument("--version", action="version", version=f"interop {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="run the server")
     _config_flag(serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8123, help="port to bind (default 8123)")
+    serve.add_argument(
+        "--port",
+        type=_bounded_int(0, 65535),
+        default=8123,
+        help="port to bind (default 8123; 0: any free port)",
+    )
     serve.add_argument(
         "--database",
         help="database URL (or set INTEROP_DATABASE): sqlite:///path (default "
@@ -43,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers-per-process",
-        type=int,
+        type=_bounded_int(1, 10_000),
         dest="workers",
         help="runs executed concurrently by this process (default 10)",
     )
@@ -51,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-token", help="require 'Authorization: Bearer <token>' (or set INTEROP_AUTH_TOKEN)"
     )
     serve.add_argument("--public-url", help="the URL clients reach this server at")
-    serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted")
+    serve.add_argument(
+        "--max-body-bytes", type=_bounded_int(1024), help="largest request body accepted"
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -72,7 +102,11 @@ def _config_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
     level = getattr(args, "log_level", "info").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     settings = Settings(config=args.config)
@@ -167,7 +201,13 @@ def _serve(
     except ConfigError as exc:  # e.g. the `http.app` module does not import
         print(f"interop: {exc}", file=sys.stderr)
         return 2
-    base = (settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}").rstrip("/")
+    base = settings.base_url()
+    if not settings.is_loopback() and not settings.public_url:
+        log.warning(
+            "no --public-url: agent cards and MCP metadata name %s; set --public-url to the URL "
+            "clients reach this server at",
+            base,
+        )
     app.state.banner = [
         f"interop {__version__} ready",
         f"  REST      {base}/",
@@ -195,12 +235,6 @@ def _serve(
         print(f"interop: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
     return 0 if server.started else 1
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 if __name__ == "__main__":

@@ -14,9 +14,20 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-def _env_list(name: str) -> list[str]:
-    value = os.environ.get(name) or ""
+def _env_list(*names: str) -> list[str]:
+    """The first of `names` that is set, as a comma-separated list."""
+    value = next((os.environ[name] for name in names if os.environ.get(name)), "")
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def url_host(host: str) -> str:
+    """A bind address as a URL host (a wildcard bind is reached on loopback)."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 @dataclass(slots=True)
@@ -43,17 +54,30 @@ class Settings:
     public_url: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None
     )
-    # MCP transport security: Host and Origin allow-lists (empty: loopback, plus --public-url).
-    mcp_allowed_hosts: list[str] = field(
-        default_factory=lambda: _env_list("INTEROP_MCP_ALLOWED_HOSTS")
+    # Host and Origin allow-lists of every door (empty: loopback, plus --public-url); the
+    # INTEROP_MCP_ALLOWED_* names of earlier versions still work.
+    allowed_hosts: list[str] = field(
+        default_factory=lambda: _env_list("INTEROP_ALLOWED_HOSTS", "INTEROP_MCP_ALLOWED_HOSTS")
     )
-    mcp_allowed_origins: list[str] = field(
-        default_factory=lambda: _env_list("INTEROP_MCP_ALLOWED_ORIGINS")
+    allowed_origins: list[str] = field(
+        default_factory=lambda: _env_list("INTEROP_ALLOWED_ORIGINS", "INTEROP_MCP_ALLOWED_ORIGINS")
     )
     # Announced in the MCP protected-resource metadata when auth is on.
     mcp_authorization_servers: list[str] = field(
         default_factory=lambda: _env_list("INTEROP_MCP_AUTHORIZATION_SERVERS")
     )
+
+    def base_url(self) -> str:
+        """The URL clients reach this server at: `public_url`, else the bind address. Links the
+        server hands out (agent cards, MCP metadata) are built from this, never from a request's
+        Host header."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{url_host(self.host)}:{self.port}"
+
+    def is_loopback(self) -> bool:
+        """True when the server listens on loopback only."""
+        return self.host in ("localhost", "::1") or self.host.startswith("127.")
 
     def resolve_config(self) -> Path | None:
         """The config file to load: `config`, else ./interop.json, else ./langgraph.json, else

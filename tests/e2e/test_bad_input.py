@@ -260,12 +260,20 @@ async def test_unknown_fields_are_ignored(http: httpx.AsyncClient) -> None:
     assert response.status_code == 200
 
 
-async def test_text_plain_json_body_is_parsed(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        "/threads", content=b'{"metadata": {"k": 1}}', headers={"content-type": "text/plain"}
-    )
-    assert response.status_code == 200
-    assert response.json()["metadata"] == {"k": 1}
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+async def test_body_not_declared_json_is_415(http: httpx.AsyncClient, content_type: str) -> None:
+    # What a web page can send cross-site without a CORS preflight never starts anything.
+    before = (await http.post("/threads/count", json={})).json()
+    for path in ("/threads", "/runs/wait", "/assistants"):
+        response = await http.post(
+            path,
+            content=b'{"assistant_id": "echo", "graph_id": "echo", "input": {}}',
+            headers={"content-type": content_type},
+        )
+        assert_error(response, 415)
+    assert (await http.post("/threads/count", json={})).json() == before
 
 
 # -- body size ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from tests.databases import admin_url, fresh_database
 from tests.redis_env import delete_keys, key_prefix, redis_url
 
 from .support import (
@@ -48,13 +49,15 @@ def pair(
     url, prefix = space
     env = {"INTEROP_REDIS": url, "INTEROP_REDIS_PREFIX": prefix}
     first, second = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("two")
-    # each process logs in its own directory; both use the first one's database
-    shared = ("--database", f"sqlite:///{first / 'db.sqlite'}")
-    with (
-        running_server(first, env=env) as one,
-        running_server(second, *shared, env=env) as two,
-    ):
-        yield one, two
+    # Each process logs in its own directory; both use one PostgreSQL database (a SQLite file
+    # serves one process only).
+    with fresh_database(admin_url(), "interop_redis_e2e") as database:
+        shared = ("--database", database)
+        with (
+            running_server(first, *shared, env=env) as one,
+            running_server(second, *shared, env=env) as two,
+        ):
+            yield one, two
 
 
 async def _channel_exists(url: str, prefix: str, channel: str) -> bool:

@@ -186,9 +186,45 @@ def test_usage_errors_exit_with_argparse_code(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "serve" in err and "check" in err and "usage:" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--port", "99999"],
+        ["serve", "--port", "-1"],
+        ["serve", "--port", "http"],
+        ["serve", "--workers-per-process", "0"],
+        ["serve", "--max-body-bytes", "1"],
+    ],
+)
+def test_out_of_range_flags_are_one_line_and_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as info:
-        main([])
+        main(argv)
     assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert argv[1] in err
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    url = f"sqlite:///{blocker}/db.sqlite"  # the parent is a file: no database can live there
+    assert main(["serve", "--database", url, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if url in line]
 
 
 def _closed_port() -> int:

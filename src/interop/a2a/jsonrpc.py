@@ -2,8 +2,11 @@
 
 Order of checks on `POST /a2a/{assistant_id}`: body size (413), the assistant (404), the
 `A2A-Version` service parameter (header or query; none means 0.3; others -32009), the content
-type (-32005), JSON (-32700), the request object (-32600), then jsonrpcserver finds the method
-(-32601) of the version's codec and binds params (-32602). Errors are JSON-RPC error objects
+type (JSON required, also when absent: -32005), JSON (-32700; nesting past the parsers' limit
+-32600), a batch of at most `MAX_BATCH` requests (-32600), the request object (-32600, id null
+for an id that is not a string or a 64-bit integer, such as `1e400`), the params' nesting and
+numbers (`serde.check_json`, -32602), then jsonrpcserver finds the method (-32601) of the
+version's codec and binds params (-32602). Errors are JSON-RPC error objects
 with HTTP 200, like every answer to a well-formed call. A2A defines no notifications: a call
 without an id is answered too (id null).
 """
@@ -42,8 +45,10 @@ from interop.a2a.errors import (
 from interop.a2a.handler import A2AHandler, Call
 from interop.a2a.model import Event
 from interop.a2a.sse import event_stream
+from interop.core import serde
 from interop.core.errors import InteropError
 from interop.core.models import Assistant
+from interop.transport_security import is_json_type
 
 log = logging.getLogger("interop.a2a")
 
@@ -51,7 +56,7 @@ CODECS: dict[str, w.Codec] = {"1.0": v1.CODEC, "0.3": v03.CODEC}
 _BY_CODE: dict[int, type[A2AError]] = {
     cls.code: cls for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams)
 }
-_JSON_TYPES = ("application/json", "application/a2a+json")
+MAX_BATCH = 100  # requests in one batch body
 
 
 class TooLarge(Exception):
@@ -83,10 +88,9 @@ def negotiate(request: Request) -> str:
 
 
 def accepts_json(request: Request) -> bool:
-    """The body is declared JSON (`application/json`, `application/a2a+json`, any `+json`) or
-    not declared at all."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return not content_type or content_type in _JSON_TYPES or content_type.endswith("+json")
+    """The body is declared JSON (`application/json`, `application/a2a+json`, any `+json`): a
+    body of no declared type is refused as any other (a browser page could send it cross-site)."""
+    return is_json_type(request.headers.get("content-type"))
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
@@ -112,7 +116,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _valid_id(value: Any) -> bool:
-    return value is None or (isinstance(value, str | int) and not isinstance(value, bool))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64
+    return value is None or isinstance(value, str)
 
 
 def _check_request(obj: Any) -> None:
@@ -157,16 +163,17 @@ class A2AEndpoint:
     """The ASGI endpoint of `POST /a2a/{assistant_id}` (with or without a trailing slash)."""
 
     def __init__(
-        self, handler: A2AHandler, *, max_body: int, heartbeat: float, public_url: str | None
+        self, handler: A2AHandler, *, max_body: int, heartbeat: float, public_url: str
     ) -> None:
         self.handler = handler
         self.max_body = max_body
         self.heartbeat = heartbeat
-        self.public_url = public_url.rstrip("/") if public_url else None
+        self.public_url = public_url.rstrip("/")
         self.methods = {version: _methods(handler, codec) for version, codec in CODECS.items()}
 
     def base_url(self, request: Request) -> str:
-        return self.public_url or str(request.base_url).rstrip("/")
+        """The server's configured URL (`Settings.base_url`), never the request's Host."""
+        return self.public_url
 
     async def __call__(self, request: Request) -> Response:
         try:
@@ -190,8 +197,10 @@ class A2AEndpoint:
             )
             return _json_response(error_body(unsupported, version))
         try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            body = serde.parse_json(raw)
+        except serde.TooDeep as exc:
+            return _json_response(error_body(InvalidRequest(exc.message), version))
+        except serde.MalformedJson:
             return _json_response(error_body(ParseError(), version))
         call = Call(
             version=version,
@@ -219,6 +228,10 @@ class A2AEndpoint:
                 obj.get("id") if isinstance(obj, dict) and _valid_id(obj.get("id")) else None
             )
             return error_body(exc, version, request_id)
+        try:
+            serde.check_json(obj)
+        except serde.JsonRejected as exc:
+            return error_body(InvalidParams(exc.message, field="params"), version, obj.get("id"))
         if "id" not in obj:
             # A2A defines no notifications: every method answers. An id-less call is answered
             # (with id null) rather than silently dropped.
@@ -272,6 +285,9 @@ class A2AEndpoint:
     async def _batch(self, call: Call, items: list[Any]) -> Response:
         if not items:
             return _json_response(error_body(InvalidRequest("An empty batch."), call.version))
+        if len(items) > MAX_BATCH:
+            too_long = InvalidRequest(f"A batch holds at most {MAX_BATCH} requests.")
+            return _json_response(error_body(too_long, call.version))
         answers = []
         for item in items:
             answer = await self._one(call, item, streaming_allowed=False)
@@ -305,8 +321,8 @@ def _identity(value: Any) -> Any:
 
 def _peek_id(raw: bytes) -> Any:
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        body = serde.parse_json(raw)
+    except serde.JsonRejected:
         return None
     request_id = body.get("id") if isinstance(body, dict) else None
     return request_id if _valid_id(request_id) else None

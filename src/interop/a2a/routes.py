@@ -59,7 +59,7 @@ def start(
         handler,
         max_body=settings.max_body_bytes,
         heartbeat=settings.heartbeat_seconds,
-        public_url=settings.public_url,
+        public_url=settings.base_url(),
     )
     default = config.default_assistant or next(iter(graphs), "")
     door = A2AFrontDoor(handler, endpoint, HttpJsonEndpoint(endpoint), default)

@@ -149,7 +149,14 @@ class AssistantService:
         return updated
 
     async def delete(self, assistant_id: str) -> None:
+        """Delete an assistant. Raises Conflict for a graph's system assistant: every door
+        reaches the graph by name through it."""
         current = await self.get(assistant_id)
+        if current.assistant_id == system_assistant_id(current.graph_id):
+            raise Conflict(
+                f"Assistant '{current.assistant_id}' is the system assistant of graph "
+                f"'{current.graph_id}' and cannot be deleted."
+            )
         await self._storage.assistants.delete(current.assistant_id)
         self._changed()
 

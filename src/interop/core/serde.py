@@ -11,6 +11,8 @@ import orjson
 from langgraph.types import Interrupt, Send
 from pydantic import BaseModel
 
+from interop.core.errors import InvalidInput
+
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -54,3 +56,76 @@ def to_jsonable(obj: Any) -> Any:
 
 
 loads = orjson.loads
+
+# The deepest JSON nesting any door accepts (`{"a": [1]}` is 2 levels). orjson writes at most 254
+# levels, and a request's values are stored and streamed wrapped in a few more; 128 leaves room.
+MAX_DEPTH = 128
+
+
+class JsonRejected(InvalidInput):
+    """A request body (or part of one) the server does not take as JSON."""
+
+
+class MalformedJson(JsonRejected):
+    """Not JSON at all (syntax, NaN/Infinity literals, not UTF-8)."""
+
+
+class TooDeep(JsonRejected):
+    """JSON nested deeper than `MAX_DEPTH` levels."""
+
+
+class NumberOutOfRange(JsonRejected):
+    """Valid JSON holding a number no 64-bit integer or finite double can represent."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse a request body. Numbers past what orjson holds (`1e400`, 2**64) are parsed anyway
+    (as `inf` or a big int) so that callers can answer precisely; `check_json` refuses them.
+
+    Raises MalformedJson (not JSON) or TooDeep (nesting past the parsers' recursion limit)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "recursion" in exc.msg:
+            raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels.") from exc
+        first = exc
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels.") from exc
+    except (ValueError, TypeError):
+        raise MalformedJson(f"Malformed JSON: {first.msg} at position {first.pos}.") from None
+
+
+def check_json(value: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Raise TooDeep past `max_depth` levels of nesting, NumberOutOfRange for a number outside
+    the 64-bit integer / finite double range; the same rule for every door."""
+    if type(value) is not dict and type(value) is not list:
+        _check_scalar(value)
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item
+        if depth > max_depth:
+            raise TooDeep(f"JSON nested deeper than {max_depth} levels.")
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+            elif kind is float or kind is int:
+                _check_scalar(child)
+
+
+def _check_scalar(value: Any) -> None:
+    if type(value) is float and (value != value or value in (_INF, -_INF)):
+        raise NumberOutOfRange("A number is out of range for a double.")
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        raise NumberOutOfRange("An integer is out of the 64-bit range.")
+
+
+_INF = float("inf")

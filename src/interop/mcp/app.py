@@ -34,6 +34,8 @@ async def open_mcp(
         run_timeout=settings.run_timeout,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.state.mcp = door
     async with door.run():
+        # Published only now: a request that reaches the door before the SDK's session manager
+        # runs fails ("Task group is not initialized"); until then requests queue in `lazy`.
+        app.state.mcp = door
         yield door

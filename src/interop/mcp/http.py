@@ -9,7 +9,6 @@ protected-resource metadata (RFC 9728), served at `/.well-known/oauth-protected-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -17,7 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from interop.mcp.screen import screen
 from interop.settings import Settings
+from interop.transport_security import allow_lists
 
 if TYPE_CHECKING:  # the SDK is imported when the door starts (see interop.mcp.lazy)
     from mcp.server.transport_security import TransportSecuritySettings
@@ -26,38 +27,19 @@ MCP_PATH = "/mcp"
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 OPEN_PATHS = frozenset({METADATA_PATH, METADATA_PATH + MCP_PATH})
 
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
-
 
 def security_settings(settings: Settings) -> TransportSecuritySettings:
-    """Host and Origin allow-lists: the configured ones, else loopback (any port), plus the
-    public URL's host."""
-    hosts = list(settings.mcp_allowed_hosts)
-    origins = list(settings.mcp_allowed_origins)
-    if not hosts:
-        hosts = [h for base in LOOPBACK_HOSTS for h in (base, f"{base}:*")]
-    if not origins:
-        origins = [f"{scheme}://{h}:*" for scheme in ("http", "https") for h in LOOPBACK_HOSTS]
-        origins += [f"{scheme}://{h}" for scheme in ("http", "https") for h in LOOPBACK_HOSTS]
-    if settings.public_url:
-        parts = urlsplit(settings.public_url)
-        if parts.netloc:
-            hosts.append(parts.netloc)
-            if parts.hostname and parts.hostname != parts.netloc:
-                hosts.append(parts.hostname)
-            origins.append(f"{parts.scheme}://{parts.netloc}")
+    """The SDK's Host and Origin checks, on the allow-lists of every door."""
     from mcp.server.transport_security import TransportSecuritySettings
 
+    hosts, origins = allow_lists(settings)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
 
 
 def base_url(settings: Settings, scope: Scope) -> str:
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    request = Request(scope)
-    return f"{request.url.scheme}://{request.url.netloc}"
+    return settings.base_url()
 
 
 class Endpoint:
@@ -71,7 +53,10 @@ class Endpoint:
             (name, value.strip(b" \t") if name.startswith(b"mcp-") else value)
             for name, value in scope["headers"]
         ]
-        await scope["app"].state.mcp.handle(scope, receive, send)
+        settings: Settings = scope["app"].state.settings
+        screened = await screen(scope, receive, send, settings.max_body_bytes)
+        if screened is not None:
+            await scope["app"].state.mcp.handle(scope, screened, send)
 
 
 async def protected_resource(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -38,8 +39,10 @@ class RequestError(Exception):
         self.detail = detail
 
 
-def error_response(status: int, detail: object) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int, detail: object, headers: Mapping[str, str] | None = None
+) -> Response:
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
@@ -58,7 +61,7 @@ async def handle_request_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, exc.detail)
+    return error_response(exc.status_code, exc.detail, exc.headers)  # e.g. Allow on a 405
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ served from the swagger-ui-bundle package so it works offline)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from interop import __version__
-from interop.rest.models import ErrorResponse
+from interop.rest.models import QUERY_SCHEMAS, UUID_PATH_PARAMS, ErrorResponse
 from interop.rest.responses import JSONResponse
 from interop.rest.routing import RouteSpec
 
@@ -19,8 +20,13 @@ _REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"{(\w+)}")
 
 
-def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
+def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[str, Any]:
+    """The document of the route table; assistant and graph references are declared as the
+    server checks them: an assistant is a UUID or one of `graphs`, a graph one of `graphs`."""
     schemas: dict[str, Any] = {}
+    names = sorted(graphs)
+    graph_ref: dict[str, Any] = {"type": "string", "enum": names} if names else {"type": "string"}
+    assistant_ref: dict[str, Any] = {"anyOf": [{"type": "string", "format": "uuid"}, graph_ref]}
 
     def schema_of(kind: Any) -> dict[str, Any]:
         adapter = TypeAdapter(kind)
@@ -40,7 +46,12 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             "tags": [spec.tag],
             "operationId": spec.handler.__name__,
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": assistant_ref if name == "assistant_id" else _path_schema(name),
+                }
                 for name in _PARAM.findall(spec.path)
             ]
             + [
@@ -48,21 +59,22 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
                     "name": name,
                     "in": "query",
                     "required": False,
-                    "schema": {"type": kind.split("|")[0]},
+                    "schema": QUERY_SCHEMAS.get(name) or _query_schema(kind),
                 }
                 for name, kind in spec.query.items()
             ],
         }
         if spec.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": not getattr(spec.body, "optional", False),
                 "content": {"application/json": {"schema": schema_of(spec.body)}},
             }
         responses: dict[str, Any] = {}
         if spec.stream:
             responses["200"] = {
                 "description": "Server-sent events",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                # each event's `data` is JSON of the event's own shape
+                "content": {"text/event-stream": {"schema": {}}},
             }
         elif spec.status == 204:
             responses["204"] = {"description": "No content"}
@@ -72,17 +84,31 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
                 if spec.response is not None
                 else {"schema": {}}
             )
+            if spec.body is not None and "select" in getattr(spec.body, "model_fields", {}):
+                content = {"schema": _selected(content["schema"], schemas)}
             responses[str(spec.status)] = {
                 "description": "Success",
                 "content": {"application/json": content},
             }
-        for code, text in (("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")):
+        errors = [("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")]
+        if spec.body is not None:
+            errors += [("413", "Body too large"), ("415", "Body not declared JSON")]
+        for code, text in errors:
             responses[code] = {
                 "description": text,
                 "content": {"application/json": {"schema": error}},
             }
         operation["responses"] = responses
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    for model, field, ref in (
+        ("RunCreateStateful", "assistant_id", assistant_ref),
+        ("RunCreateStateless", "assistant_id", assistant_ref),
+        ("AssistantCreate", "graph_id", graph_ref),
+        ("AssistantPatch", "graph_id", {"anyOf": [graph_ref, {"type": "null"}]}),
+    ):
+        properties = schemas.get(model, {}).get("properties", {})
+        if field in properties:
+            properties[field] = ref
     return {
         "openapi": "3.1.0",
         "info": {
@@ -96,6 +122,28 @@ def build_openapi(specs: list[RouteSpec]) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _selected(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A list response whose items carry only the fields a `select` names: none required."""
+    items = schema.get("items", {})
+    ref = items.get("$ref", "")
+    if not ref:
+        return schema
+    partial = {k: v for k, v in schemas[ref.rsplit("/", 1)[-1]].items() if k != "required"}
+    return {"type": "array", "items": partial}
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name in UUID_PATH_PARAMS:
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
+def _query_schema(kind: str) -> dict[str, Any]:
+    """`"boolean|integer"` → one schema accepting each listed JSON type."""
+    kinds = kind.split("|")
+    return {"type": kinds[0]} if len(kinds) == 1 else {"anyOf": [{"type": k} for k in kinds]}
 
 
 _DOCS = """<!doctype html>

@@ -10,16 +10,21 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
+from interop.core import serde
 from interop.core.assistants import AssistantService
 from interop.core.ids import is_uuid
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.rest.errors import RequestError
+from interop.rest.models import QUERY_SCHEMAS
 from interop.rest.responses import JSONResponse
+from interop.transport_security import is_json_type
 
 Handler = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -78,10 +83,46 @@ class Router:
         grouped: dict[str, dict[str, Handler]] = {}
         for spec in self.specs:
             grouped.setdefault(spec.path, {})[spec.method] = spec.handler
-        routes = []
-        for path, handlers in grouped.items():
-            routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
-        return routes
+        routes: list[_Route] = [
+            _Route(path, _dispatch(handlers), methods=list(handlers))
+            for path, handlers in grouped.items()
+        ]
+        for route in routes:
+            route.shadows = [other for other in routes if _more_specific(other.path, route.path)]
+        return list(routes)
+
+
+class _Route(Route):
+    """A route that leaves a path to a more specific route (`/threads/search` is not the thread
+    `search`): a method the specific route lacks is then 405 with its Allow, not the
+    parameterised route's 422 for a malformed id."""
+
+    shadows: list[Route]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE and scope["type"] == "http":
+            path = scope["path"]
+            if any(other.path_regex.match(path) for other in self.shadows):
+                return Match.NONE, {}
+        return match, child
+
+
+def _more_specific(path: str, than: str) -> bool:
+    """True when `path` has a literal segment where `than` has a parameter, and is otherwise
+    the same shape (`/threads/search` vs `/threads/{thread_id}`)."""
+    mine, theirs = path.split("/"), than.split("/")
+    if len(mine) != len(theirs) or path == than:
+        return False
+    literal_over_param = False
+    for a, b in zip(mine, theirs, strict=True):
+        a_param, b_param = a.startswith("{"), b.startswith("{")
+        if a_param and not b_param:
+            return False
+        if not a_param and not b_param and a != b:
+            return False
+        literal_over_param |= b_param and not a_param
+    return literal_over_param
 
 
 def _dispatch(handlers: dict[str, Handler]) -> Handler:
@@ -93,14 +134,19 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
         if handler is None and request.method == "HEAD":
             handler = handlers.get("GET")
         if handler is None:
-            raise RequestError(405, "Method not allowed.")
+            raise HTTPException(405, headers={"Allow": ", ".join(handlers)})
         return await handler(request)
 
     return dispatch
 
 
 async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON. 413 past the size limit; 422 for malformed JSON."""
+    """The request body as JSON. 415 unless it is declared JSON (a browser sends other types
+    cross-site without a CORS preflight); 413 past the size limit; 422 for malformed JSON, JSON
+    nested too deep or numbers out of range (`serde.check_json`, the rule of every door)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not is_json_type(content_type):
+        raise RequestError(415, "Content-Type must be application/json.")
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -117,15 +163,23 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
         if allow_empty:
             return None
         raise RequestError(422, "Request body is empty; expected JSON.")
+    if content_type is None:
+        raise RequestError(415, "Content-Type must be application/json.")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(422, f"Malformed JSON: {exc.msg} at position {exc.pos}.") from exc
+        data = serde.parse_json(raw)
+        serde.check_json(data)
+    except serde.JsonRejected as exc:
+        raise RequestError(422, exc.message) from exc
+    if data is None:
+        raise RequestError(422, "Request body is null; expected a JSON object or array.")
+    return data
 
 
 async def parse_body(request: Request, model: type[M], *, allow_empty: bool = False) -> M:
-    """The body validated as `model`; an empty body means `{}` when `allow_empty`."""
-    data = await read_json(request, allow_empty=allow_empty)
+    """The body validated as `model`; an empty body means `{}` when `allow_empty` or the model
+    says its body is optional."""
+    optional = allow_empty or bool(getattr(model, "optional", False))
+    data = await read_json(request, allow_empty=optional)
     if data is None:
         data = {}
     try:
@@ -155,9 +209,21 @@ def query_bool(request: Request, name: str, default: bool = False) -> bool:
 
 
 def query_int(
-    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    request: Request,
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
+    """An integer query parameter in [minimum, maximum]; the bounds default to the parameter's
+    declared ones (`models.QUERY_SCHEMAS`), else 0 and a 64-bit integer's. 422 otherwise."""
     value = request.query_params.get(name)
+    declared = QUERY_SCHEMAS.get(name, {})
+    if minimum is None:
+        minimum = declared.get("minimum", 0)
+    if maximum is None:
+        maximum = declared.get("maximum", 2**63 - 1)
     if value is None:
         return default
     try:

@@ -33,7 +33,7 @@ from interop.rest.routing import (
     thread_service,
     validation_detail,
 )
-from interop.rest.sse import last_event_id, sse_response
+from interop.rest.sse import for_at_most, last_event_id, sse_response
 
 router = Router()
 route = router.route
@@ -64,7 +64,7 @@ def _thread_stream_modes(request: Request) -> list[str] | None:
     summary="Join the stream of every run on a thread",
     tag="Thread runs",
     stream=True,
-    query={"stream_modes": "string"},
+    query={"stream_modes": "string", "timeout": "integer"},
 )
 async def thread_stream(request: Request) -> Response:
     runs = run_service(request)
@@ -73,7 +73,8 @@ async def thread_stream(request: Request) -> Response:
     events = runs.thread_stream(
         thread_id, last_event_id(request) or FROM_NOW, _thread_stream_modes(request)
     )
-    return sse_response(events, heartbeat=request.app.state.settings.heartbeat_seconds)
+    bounded = for_at_most(events, query_int(request, "timeout", 0) or None)
+    return sse_response(bounded, heartbeat=request.app.state.settings.heartbeat_seconds)
 
 
 def _run_request(body: m.RunCreateBase) -> RunRequest:
@@ -285,6 +286,7 @@ async def wait_stateless_run(request: Request) -> Response:
     "/runs/batch",
     summary="Create several stateless background runs",
     tag="Stateless runs",
+    body=m.RunBatch,
     response=list[m.Run],
 )
 async def batch_runs(request: Request) -> Response:

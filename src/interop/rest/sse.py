@@ -31,6 +31,26 @@ def encode(event: StreamEvent, *, with_id: bool = True) -> bytes:
     return head + b"\r\n"
 
 
+async def for_at_most(
+    events: AsyncIterator[StreamEvent], seconds: float | None
+) -> AsyncIterator[StreamEvent]:
+    """`events` until they end or `seconds` have passed (None: no bound); closes `events`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds if seconds is not None else float("inf")
+    try:
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                event = await asyncio.wait_for(anext(events), min(remaining, _FOREVER))
+            except (TimeoutError, StopAsyncIteration):
+                return
+            yield event
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+
+
+_FOREVER = 365 * 24 * 3600.0
+
+
 def _heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="heartbeat")
 

@@ -15,6 +15,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from langgraph.types import Command, Interrupt, Send
 from pydantic import BaseModel
 
+from interop.core import serde
+from interop.core.errors import InvalidInput
 from interop.core.serde import dumps, loads, to_jsonable
 
 
@@ -144,3 +146,42 @@ def test_big_integers_do_not_raise() -> None:
     value = 2**70
     out = loads(dumps({"n": value}))
     assert out["n"] in (value, str(value))
+
+
+# -- the request JSON rule of every door (parse_json + check_json) ----------------------------
+
+
+@pytest.mark.parametrize("depth", [serde.MAX_DEPTH + 1, 255, 1100, 100_000])
+def test_nesting_past_the_limit_is_refused(depth: int) -> None:
+    raw = b"[" * depth + b"]" * depth
+    with pytest.raises(serde.TooDeep):
+        serde.check_json(serde.parse_json(raw))
+
+
+def test_nesting_to_the_limit_is_taken_and_can_be_written() -> None:
+    raw = b"[" * serde.MAX_DEPTH + b"]" * serde.MAX_DEPTH
+    value = serde.parse_json(raw)
+    serde.check_json(value)
+    # wrapped a few more levels (as stored and streamed), orjson still writes it
+    assert orjson.dumps({"a": {"b": [value]}})
+
+
+@pytest.mark.parametrize("raw", [b"1e400", b'{"a": [-1e400]}', b"[18446744073709551616e300]"])
+def test_numbers_out_of_range_parse_but_are_refused(raw: bytes) -> None:
+    value = serde.parse_json(raw)
+    with pytest.raises(serde.NumberOutOfRange):
+        serde.check_json(value)
+
+
+@pytest.mark.parametrize("raw", [b"NaN", b"[Infinity]", b"{", b"\xff", b""])
+def test_not_json_is_malformed(raw: bytes) -> None:
+    with pytest.raises(serde.MalformedJson):
+        serde.parse_json(raw)
+
+
+def test_json_errors_are_invalid_input() -> None:
+    assert issubclass(serde.JsonRejected, InvalidInput)
+
+
+def test_ordinary_values_pass() -> None:
+    serde.check_json(serde.parse_json(b'{"a": [1, 2.5, -9223372036854775808, "x", null, true]}'))

@@ -3,6 +3,7 @@ parameters, and method dispatch, on a tiny Starlette app with the real error han
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,12 +76,28 @@ async def both_delete(request: Request) -> Response:
     return JSONResponse({"method": "DELETE"})
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
+JSON = {"content-type": "application/json"}
+
+
+@contextlib.asynccontextmanager
+async def _client(limit: int) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=router.routes(), exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
-    app.state.settings = Settings(max_body_bytes=LIMIT)
+    app.state.settings = Settings(max_body_bytes=limit)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(LIMIT) as http:
+        yield http
+
+
+@pytest.fixture
+async def roomy() -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the same routes with a body limit that deep nesting fits in."""
+    async with _client(1_000_000) as http:
         yield http
 
 
@@ -99,12 +116,14 @@ async def test_json_within_the_limit(client: httpx.AsyncClient) -> None:
 async def test_body_exactly_at_the_limit(client: httpx.AsyncClient) -> None:
     payload = b'"' + b"x" * (LIMIT - 2) + b'"'
     assert len(payload) == LIMIT
-    response = await client.post("/echo", content=payload)
+    response = await client.post("/echo", content=payload, headers=JSON)
     assert response.status_code == 200
 
 
 async def test_declared_length_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
-    response = await client.post("/echo", content=orjson.dumps({"a": "x" * (LIMIT * 2)}))
+    response = await client.post(
+        "/echo", content=orjson.dumps({"a": "x" * (LIMIT * 2)}), headers=JSON
+    )
     assert response.status_code == 413
     _detail(response)
 
@@ -117,7 +136,7 @@ async def test_streamed_body_over_the_limit_is_413(client: httpx.AsyncClient) ->
         yield b'"}'
 
     # no Content-Length: the limit must hold while reading
-    response = await client.post("/echo", content=chunks())
+    response = await client.post("/echo", content=chunks(), headers=JSON)
     assert response.status_code == 413
     _detail(response)
 
@@ -218,3 +237,66 @@ async def test_router_records_route_specs() -> None:
     assert ("DELETE", "/both") in paths
     model_spec = next(spec for spec in router.specs if spec.path == "/model")
     assert model_spec.body is Body
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+    ],
+)
+async def test_a_body_not_declared_json_is_415(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    # A browser page sends these cross-site without a CORS preflight.
+    response = await client.post("/echo", content=b"{}", headers={"content-type": content_type})
+    assert response.status_code == 415
+    _detail(response)
+
+
+async def test_a_body_without_content_type_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", content=b"{}")
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/x+json"])
+async def test_json_media_types_are_accepted(client: httpx.AsyncClient, content_type: str) -> None:
+    response = await client.post("/echo", content=b"{}", headers={"content-type": content_type})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("depth", [129, 255, 300, 5000])
+async def test_json_nested_too_deep_is_422(roomy: httpx.AsyncClient, depth: int) -> None:
+    payload = b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
+    response = await roomy.post("/echo", content=payload, headers=JSON)
+    assert response.status_code == 422
+    _detail(response)
+
+
+async def test_json_nested_to_the_limit_is_taken(roomy: httpx.AsyncClient) -> None:
+    payload = b"[" * 128 + b"]" * 128
+    response = await roomy.post("/echo", content=payload, headers=JSON)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"123456789012345678901234567890e300"])
+async def test_numbers_out_of_range_are_422(client: httpx.AsyncClient, number: bytes) -> None:
+    response = await client.post("/echo", content=b'{"a": ' + number + b"}", headers=JSON)
+    assert response.status_code == 422
+    _detail(response)
+
+
+async def test_nan_literal_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", content=b'{"a": NaN}', headers=JSON)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "PATCH"])
+async def test_unsupported_method_is_405_with_allow(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/both")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "DELETE"}
+    _detail(response)
