@@ -86,9 +86,10 @@ class HttpJsonEndpoint:
             return _status(exc, 405)
         except MethodNotFound as exc:
             return _status(exc)
-        if method == "POST" and not accepts_json(request):
+        if method == "POST" and raw.strip() and not accepts_json(request):
             # The body's own media type is wrong: HTTP's 415 (an unsupported media type in a
-            # message part is the A2A error's 400).
+            # message part is the A2A error's 400). A POST with no body (`:cancel`, `:subscribe`
+            # as the SDKs send them) carries nothing to declare.
             wrong = ContentTypeNotSupported("Send the request body as application/json.")
             return _status(wrong, 415)
         try:
