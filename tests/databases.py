@@ -30,7 +30,7 @@ def admin_url(*, required: bool = False) -> str:
         with psycopg.connect(url or LOCAL, connect_timeout=5):
             pass
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = " ".join(str(exc).split()) or type(exc).__name__
         if url or required:
             pytest.fail(f"PostgreSQL unreachable at {url or LOCAL}: {reason}", pytrace=False)
         pytest.skip(f"PostgreSQL not reachable at {LOCAL} and {ENV} unset: {reason}")

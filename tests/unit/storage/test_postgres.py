@@ -4,6 +4,8 @@ across processes, transactions (the contract over every backend is test_contract
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import get_args
@@ -216,3 +218,22 @@ async def test_claims_from_many_processes_take_each_run_once(postgres_url: str) 
         assert sorted(claimed) == sorted(r.run_id for r in firsts)
     finally:
         await asyncio.gather(*(s.close() for s in storages))
+
+
+@pytest.mark.slow  # ten interpreters importing interop: 15-45 s on a 2-core machine
+def test_ten_processes_starting_at_once_on_a_fresh_database_all_start() -> None:
+    """Ten real processes open (and so migrate) one fresh database at the same moment."""
+    script = (
+        "import asyncio, sys; from interop.storage import check_storage;"
+        " asyncio.run(check_storage(sys.argv[1]))"
+    )
+    with fresh_database(admin_url(), "interop_processes") as url:
+        processes = [
+            subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(10)
+        ]
+        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in processes]
+        assert all(code == 0 for code, _ in results), results
+        assert _versions(url, "interop_migrations", "version") == list(
+            range(1, len(MIGRATIONS) + 1)
+        )

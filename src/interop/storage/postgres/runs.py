@@ -54,6 +54,22 @@ def insert_params(r: Run) -> tuple[Any, ...]:
     )
 
 
+# Insert the run unless the multitask check refuses it; mark its thread busy when inserted.
+_CREATE = (
+    "WITH inserted AS ("
+    f" INSERT INTO runs ({COLS}) SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+    f" WHERE NOT (%s AND EXISTS (SELECT 1 FROM runs WHERE thread_id = %s AND {_INFLIGHT}))"
+    " RETURNING thread_id),"
+    " busy AS (UPDATE threads SET status = 'busy', updated_at = %s"
+    " WHERE thread_id IN (SELECT thread_id FROM inserted))"
+    " SELECT count(*) AS inserted FROM inserted"
+)
+
+
+def _create_params(run: Run, reject_if_inflight: bool) -> tuple[Any, ...]:
+    return (reject_if_inflight, run.thread_id, run.created_at)
+
+
 def _filters(
     thread_id: str | None, statuses: Sequence[RunStatus] | None, metadata: dict[str, Any] | None
 ) -> tuple[list[str], list[Any]]:
@@ -75,22 +91,18 @@ class PostgresRuns(Tables):
     async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
         """Insert the run and mark its thread busy in one transaction that first locks the
         thread's row: a second process creating a run on the same thread waits for this one
-        to commit, then sees its run in the multitask check."""
-        async with self._pool.connection() as conn, conn.transaction():
-            await self._lock_thread(conn, run.thread_id)
-            if reject_if_inflight:
+        to commit, then sees its run in the multitask check. The check, the insert and the
+        thread's status are one statement run after the lock is held (so with a snapshot
+        that sees every run committed before), and the whole transaction is pipelined: one
+        round trip to the server."""
+        async with self._pool.connection() as conn, conn.pipeline():
+            async with conn.transaction():
+                await self._lock_thread(conn, run.thread_id)
                 cursor = await conn.execute(
-                    f"SELECT 1 FROM runs WHERE thread_id = %s AND {_INFLIGHT} LIMIT 1",
-                    (run.thread_id,),
+                    _CREATE, (*insert_params(run), *_create_params(run, reject_if_inflight))
                 )
-                if await cursor.fetchone() is not None:
-                    return False
-            await conn.execute(INSERT, insert_params(run))
-            await conn.execute(
-                "UPDATE threads SET status = 'busy', updated_at = %s WHERE thread_id = %s",
-                (run.created_at, run.thread_id),
-            )
-        return True
+            row = await cursor.fetchone()
+        return bool(row and row["inserted"])
 
     @staticmethod
     async def _lock_thread(conn: Connection, thread_id: str) -> None:
@@ -182,9 +194,9 @@ class PostgresRuns(Tables):
     ) -> None:
         stamp = at
         error_json = None if error is None else jsonb(error)
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
             # The thread first, as `create` does: two transactions never wait on each other
-            # in opposite orders.
+            # in opposite orders. Pipelined: one round trip.
             if update_values:
                 await conn.execute(
                     'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
