@@ -994,3 +994,78 @@ async def test_a_run_started_without_a_lease_keeps_its_thread(storage: Storage) 
     await storage.runs.set_status(running.run_id, "running", at=now())
     at = now() + timedelta(days=1)
     assert await storage.runs.claim("w", at=at, until=at, limit=10) == []
+
+
+async def test_claim_waits_for_a_runs_not_before_time_and_keeps_its_thread(
+    storage: Storage,
+) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    delayed = _run(t1.thread_id, offset=0)
+    delayed.kwargs["after_seconds"] = 10
+    behind = _run(t1.thread_id, offset=1)  # the thread's later run waits for the delayed one
+    free = _run(t2.thread_id, offset=2)
+    for run in (delayed, behind, free):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = delayed.created_at + timedelta(seconds=5)
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in claimed] == [free.run_id]
+    due = delayed.created_at + timedelta(seconds=11)
+    claimed = await storage.runs.claim("w", at=due, until=due + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in claimed] == [delayed.run_id]
+
+
+async def test_fenced_writes_are_refused_once_the_lease_is_lost(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=1), limit=1)
+    later = at + timedelta(seconds=5)
+    (retaken,) = await storage.runs.claim(
+        "w2", at=later, until=later + timedelta(seconds=30), limit=1
+    )
+    old: tuple[Any, int] = ("running", held.attempt)
+    assert not await storage.runs.set_status(run.run_id, "error", at=later, expect=old)
+    refused = await storage.runs.finish(
+        run.run_id,
+        "success",
+        thread_id=t.thread_id,
+        thread_status="idle",
+        values={"stale": True},
+        interrupts={},
+        error=None,
+        update_values=True,
+        at=later,
+        expect=old,
+    )
+    assert not refused
+    stored, thread = await storage.runs.get(run.run_id), await storage.threads.get(t.thread_id)
+    assert stored is not None and stored.status == "running" and stored.attempt == retaken.attempt
+    assert thread is not None and thread.status == "busy" and thread.values != {"stale": True}
+    assert await storage.runs.finish(
+        run.run_id,
+        "success",
+        thread_id=t.thread_id,
+        thread_status="idle",
+        values={"fresh": True},
+        interrupts={},
+        error=None,
+        update_values=True,
+        at=later,
+        expect=("running", retaken.attempt),
+    )
+    thread = await storage.threads.get(t.thread_id)
+    assert thread is not None and thread.status == "idle" and thread.values == {"fresh": True}
+
+
+async def test_a_pending_run_ends_only_while_still_pending(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    pending: tuple[Any, int] = ("pending", run.attempt)
+    at = now()
+    await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=1)
+    # claimed meanwhile: a cancel that read it pending must not end it
+    assert not await storage.runs.set_status(run.run_id, "interrupted", at=at, expect=pending)
+    stored = await storage.runs.get(run.run_id)
+    assert stored is not None and stored.status == "running"

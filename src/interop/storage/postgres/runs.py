@@ -9,6 +9,7 @@ from typing import Any
 from psycopg.rows import DictRow
 
 from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.core.storage import RunFence
 from interop.storage.postgres.pool import Connection, Tables, jsonb, where
 
 COLS = (
@@ -20,6 +21,22 @@ _INFLIGHT = "status IN ('pending', 'running')"
 # A run a claimer may take: pending, or running under a lease that expired (a run set running
 # without a lease, by this process's own scheduler, is never taken).
 _CLAIMABLE = "(status = 'pending' OR (status = 'running' AND lease_expires_at < %(at)s))"
+
+
+# The claim's per-thread candidate (its oldest pending or running run) is due: its not-before
+# time, created_at + kwargs.after_seconds, has come.
+_DUE = (
+    "(kwargs->>'after_seconds' IS NULL OR created_at"
+    " + make_interval(secs => (kwargs->>'after_seconds')::float8) <= %(at)s)"
+)
+
+
+def _fenced(sql: str, params: list[Any], expect: RunFence | None) -> tuple[str, list[Any]]:
+    """`sql` (an UPDATE of one run ending in its WHERE clause) applied only while the run's
+    stored (status, attempt) is `expect`."""
+    if expect is None:
+        return sql, params
+    return sql + " AND status = %s AND attempt = %s", [*params, *expect]
 
 
 def run_from(row: DictRow) -> Run:
@@ -154,18 +171,21 @@ class PostgresRuns(Tables):
         return [run_from(r) for r in rows]
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
-    ) -> None:
-        if attempt is None:
-            await self._execute(
-                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
-                (status, at, run_id),
-            )
-        else:
-            await self._execute(
-                "UPDATE runs SET status = %s, attempt = %s, updated_at = %s WHERE run_id = %s",
-                (status, attempt, at, run_id),
-            )
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        at: datetime,
+        attempt: int | None = None,
+        expect: RunFence | None = None,
+    ) -> bool:
+        sets, params = "status = %s, updated_at = %s", list[Any]([status, at])
+        if attempt is not None:
+            sets, params = sets + ", attempt = %s", [*params, attempt]
+        sql, params = _fenced(
+            f"UPDATE runs SET {sets} WHERE run_id = %s", [*params, run_id], expect
+        )
+        return await self._execute(sql, params) > 0
 
     async def finish(
         self,
@@ -179,12 +199,23 @@ class PostgresRuns(Tables):
         error: dict[str, Any] | None,
         update_values: bool,
         at: datetime,
-    ) -> None:
+        expect: RunFence | None = None,
+    ) -> bool:
         stamp = at
         error_json = None if error is None else jsonb(error)
         async with self._pool.connection() as conn, conn.transaction():
-            # The thread first, as `create` does: two transactions never wait on each other
-            # in opposite orders.
+            # The thread first, as `create` and `claim` do: two transactions never wait on each
+            # other in opposite orders.
+            if expect is not None:
+                await self._lock_thread(conn, thread_id)
+                sql, params = _fenced(
+                    "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                    [status, stamp, run_id],
+                    expect,
+                )
+                cursor = await conn.execute(sql, params)
+                if cursor.rowcount == 0:
+                    return False  # fenced off: nothing written
             if update_values:
                 await conn.execute(
                     'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
@@ -205,10 +236,12 @@ class PostgresRuns(Tables):
                     " WHERE thread_id = %s",
                     (thread_status, error_json, stamp, thread_id),
                 )
-            await conn.execute(
-                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
-                (status, stamp, run_id),
-            )
+            if expect is None:
+                await conn.execute(
+                    "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                    (status, stamp, run_id),
+                )
+        return True
 
     async def delete(self, run_id: str) -> bool:
         return await self._execute("DELETE FROM runs WHERE run_id = %s", (run_id,)) > 0
@@ -241,7 +274,8 @@ class PostgresRuns(Tables):
                     f"UPDATE runs SET status = 'running', attempt = attempt + 1,"
                     " lease_owner = %(owner)s, lease_expires_at = %(until)s, updated_at = %(at)s"
                     " WHERE run_id = (SELECT run_id FROM runs WHERE thread_id = %(thread)s"
-                    f" AND {_CLAIMABLE} ORDER BY created_at, run_id LIMIT 1)"
+                    f" AND {_INFLIGHT} ORDER BY created_at, run_id LIMIT 1)"
+                    f" AND {_CLAIMABLE} AND {_DUE}"
                     " AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = %(thread)s"
                     " AND status = 'running'"
                     " AND (lease_expires_at IS NULL OR lease_expires_at >= %(at)s))"
