@@ -14,6 +14,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _env_list(name: str) -> list[str]:
     value = os.environ.get(name) or ""
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -29,6 +34,11 @@ class Settings:
     )
     # Redis for run events and signals (None: the in-process broker of one server process).
     redis: str | None = field(default_factory=lambda: os.environ.get("INTEROP_REDIS") or None)
+    # A run claimed from the queue shared by processes (PostgreSQL with Redis) is leased for
+    # this long and renewed every third of it; a dead process's runs are taken over once it ends.
+    run_lease_seconds: float = field(
+        default_factory=lambda: _env_float("INTEROP_RUN_LEASE_SECONDS", 20.0)
+    )
     workers_per_process: int = field(
         default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 10)
     )
@@ -54,6 +64,11 @@ class Settings:
     mcp_authorization_servers: list[str] = field(
         default_factory=lambda: _env_list("INTEROP_MCP_AUTHORIZATION_SERVERS")
     )
+
+    @property
+    def shared_queue(self) -> bool:
+        """Whether several processes may serve one database: runs are claimed from storage."""
+        return self.redis is not None and not self.database.startswith("sqlite")
 
     def resolve_config(self) -> Path | None:
         """The config file to load: `config`, else ./interop.json, else ./langgraph.json, else

@@ -17,6 +17,7 @@ from interop.core.ids import now
 from interop.core.models import CancelAction, Run, RunOutcome
 from interop.core.outcomes import finish_run, wait_outcome
 from interop.core.ports import RunPorts
+from interop.core.storage import RunFence
 
 log = logging.getLogger("interop.runs")
 
@@ -153,7 +154,10 @@ class Scheduler:
         elif was_head:
             self._dispatch(self._inflight[queue[0]])
 
-    def thread_has_queued_after(self, run: Run) -> bool:
+    def fence(self, run: Run) -> RunFence | None:
+        return None
+
+    async def thread_has_queued_after(self, run: Run) -> bool:
         """Another run of the thread will still start or go on: one queued here that is
         neither ending (a pending run cancelled leaves `_inflight` first) nor being cancelled.
         Those count for nothing: when two runs of a thread are cancelled together, each one's
