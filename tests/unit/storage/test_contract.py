@@ -1069,3 +1069,15 @@ async def test_a_pending_run_ends_only_while_still_pending(storage: Storage) -> 
     assert not await storage.runs.set_status(run.run_id, "interrupted", at=at, expect=pending)
     stored = await storage.runs.get(run.run_id)
     assert stored is not None and stored.status == "running"
+
+
+async def test_runs_not_yet_due_take_no_place_in_the_claims_limit(storage: Storage) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    delayed = _run(t1.thread_id, offset=0)
+    delayed.kwargs["after_seconds"] = 60
+    due = _run(t2.thread_id, offset=1)
+    for run in (delayed, due):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = due.created_at
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=1)
+    assert [r.run_id for r in claimed] == [due.run_id]

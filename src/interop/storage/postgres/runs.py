@@ -262,10 +262,13 @@ class PostgresRuns(Tables):
         claimed: list[Run] = []
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
+                # Threads whose oldest in-flight run is claimable and due, oldest first.
                 "SELECT t.thread_id FROM threads t JOIN ("
-                f" SELECT thread_id, min(created_at) AS oldest FROM runs WHERE {_CLAIMABLE}"
-                " GROUP BY thread_id) c ON c.thread_id = t.thread_id"
-                " ORDER BY c.oldest, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
+                " SELECT * FROM (SELECT DISTINCT ON (thread_id) thread_id, created_at, status,"
+                f" lease_expires_at, kwargs FROM runs WHERE {_INFLIGHT}"
+                " ORDER BY thread_id, created_at, run_id) head"
+                f" WHERE {_CLAIMABLE} AND {_DUE}) c ON c.thread_id = t.thread_id"
+                " ORDER BY c.created_at, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
                 {"at": at, "limit": limit},
             )
             threads = [row["thread_id"] for row in await cursor.fetchall()]
