@@ -64,10 +64,11 @@ class Scheduler:
         self._workers = []
 
     async def _recover(self) -> None:
-        """Runs left `running` by a dead process: re-queue when no task had finished (nothing
+        """Runs left `running` by a dead process (unleased, or leased and expired): re-queue when no task had finished (nothing
         outside the graph can have happened twice), else mark `error`. Pending runs are queued."""
         storage = self.ports.storage
-        for run in await storage.runs.with_status("running"):
+        # Not a run another process holds under a live lease (several processes may serve).
+        for run in await storage.runs.orphans(now()):
             if await storage.checkpoints.run_has_progress(run.thread_id, run.run_id):
                 log.warning(
                     "run %s was interrupted by a server stop after making progress; "

@@ -232,6 +232,11 @@ class RunStore(Protocol):
         presents to `renew` and `release`. Atomic against every other claimer (another process
         included): a run is claimed by one of them."""
 
+    async def orphans(self, at: datetime) -> list[Run]:
+        """Running runs no live process holds, oldest first: those without a lease (set running
+        by a process of its own queue) and those whose lease expired before `at`. A restarted
+        process recovers these, never a run leased by a live process."""
+
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         """Extend the lease to `until` while the run is running under `attempt`; False when it
         is not (its lease expired and another claimer took it, or it ended): the caller has

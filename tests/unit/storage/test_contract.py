@@ -1081,3 +1081,21 @@ async def test_runs_not_yet_due_take_no_place_in_the_claims_limit(storage: Stora
     at = due.created_at
     claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=1)
     assert [r.run_id for r in claimed] == [due.run_id]
+
+
+async def test_orphans_are_running_runs_no_live_lease_holds(storage: Storage) -> None:
+    t1, t2, t3 = [await _new_thread(storage) for _ in range(3)]
+    unleased, live, expired = (_run(t.thread_id, offset=i) for i, t in enumerate((t1, t2, t3)))
+    for run in (unleased, live, expired):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    await storage.runs.set_status(unleased.run_id, "running", at=now())
+    at = now()
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=60), limit=10)
+    assert {r.run_id for r in claimed} == {live.run_id, expired.run_id}
+    expiring = next(r for r in claimed if r.run_id == expired.run_id)
+    assert await storage.runs.renew(expired.run_id, expiring.attempt, until=at)
+    later = at + timedelta(seconds=1)
+    assert [r.run_id for r in await storage.runs.orphans(later)] == [
+        unleased.run_id,
+        expired.run_id,
+    ]

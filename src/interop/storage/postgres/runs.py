@@ -290,6 +290,14 @@ class PostgresRuns(Tables):
                     claimed.append(run_from(row))
         return claimed
 
+    async def orphans(self, at: datetime) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE status = 'running'"
+            " AND (lease_expires_at IS NULL OR lease_expires_at < %s) ORDER BY created_at, run_id",
+            (at,),
+        )
+        return [run_from(r) for r in rows]
+
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         return (
             await self._execute(

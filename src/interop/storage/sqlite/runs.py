@@ -308,6 +308,18 @@ class SqliteRuns(Tables):
         )
         return [run_record(r) for r in rows]
 
+    async def orphans(self, at: datetime) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS}, lease_expires_at FROM runs WHERE status = 'running'"
+            " ORDER BY created_at, run_id",
+            (),
+        )
+        return [
+            run_record(r)
+            for r in rows
+            if r["lease_expires_at"] is None or datetime.fromisoformat(r["lease_expires_at"]) < at
+        ]
+
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         counts = await self._write(
             [
