@@ -170,9 +170,9 @@ class SharedScheduler(Scheduler):
 
     async def _execute_claimed(self, run: Run) -> None:
         storage = self.ports.storage
-        # The first claim makes attempt 2 (a run is created with 1); a later one takes over a
-        # run whose process stopped or died while it ran.
-        if run.attempt > 2:
+        # A run's first execution is attempt 1; a later attempt takes over a run whose process
+        # stopped or died while it ran (or a run recovered by a restart).
+        if run.attempt > 1:
             if await storage.checkpoints.run_has_progress(run.thread_id, run.run_id):
                 log.warning("run %s: its process stopped after it made progress", run.run_id)
                 error = {

@@ -228,8 +228,10 @@ class RunStore(Protocol):
         running run under a live lease, so a thread's runs still go one at a time in order.
         A run whose `kwargs["after_seconds"]` puts its not-before time (`created_at` plus it)
         after `at` is not taken, nor are its thread's later runs. Each claimed run becomes `running`, leased to
-        `owner` until `until`, with its `attempt` incremented: the fencing token the claimer
-        presents to `renew` and `release`. Atomic against every other claimer (another process
+        `owner` until `until`; its `attempt` is the fencing token the claimer presents to
+        `renew`, `release` and fenced writes. A pending run keeps its attempt (1 for a new run),
+        a run taken from an expired lease gets the next one, and `release` moves to the next
+        too: no two claims of a run share a token. Atomic against every other claimer (another process
         included): a run is claimed by one of them."""
 
     async def orphans(self, at: datetime) -> list[Run]:
@@ -243,8 +245,8 @@ class RunStore(Protocol):
         lost the run and must write nothing more for it."""
 
     async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
-        """Give a running run back (pending again, no lease) while it runs under `attempt`, for
-        another claimer to take; False when it does not."""
+        """Give a running run back (pending again, no lease, the next attempt) while it runs
+        under `attempt`, for another claimer to take; False when it does not."""
 
 
 class Checkpointer(Protocol):

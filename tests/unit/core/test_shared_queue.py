@@ -98,19 +98,19 @@ async def test_a_lost_lease_stops_the_run_with_nothing_written(
     await asyncio.wait_for(gate.started.wait(), WAIT)
     holder = made[_holder(made, run.run_id)].scheduler
     held = holder.tracked(run.run_id)
-    assert held is not None and held.attempt == 2
+    assert held is not None and held.attempt == 1
     # Another claimer that believes the lease expired (its clock ahead) takes the run.
     ahead = now() + timedelta(seconds=60)
     (stolen,) = await storage.runs.claim("thief", at=ahead, until=ahead, limit=1)
-    assert stolen.attempt == 3
+    assert stolen.attempt == 2
     # The holder's next renewal fails: it stops the run, and writes nothing for it.
     await until(lambda: holder.tracked(run.run_id) is None, within=WAIT)
     stored = await storage.runs.get(run.run_id)
-    assert stored is not None and stored.status == "running" and stored.attempt == 3
+    assert stored is not None and stored.status == "running" and stored.attempt == 2
     thread = await storage.threads.get(thread_id)
     assert thread is not None and thread.status == "busy"
     # a write of the old holder's attempt is refused
-    assert not await storage.runs.set_status(run.run_id, "success", at=now(), expect=("running", 2))
+    assert not await storage.runs.set_status(run.run_id, "success", at=now(), expect=("running", 1))
 
 
 async def test_a_cancel_at_either_scheduler_reaches_the_run(

@@ -921,11 +921,11 @@ async def test_claim_takes_the_oldest_run_of_each_free_thread(storage: Storage) 
     claimed = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=30), limit=10)
     # one per thread, oldest first; each running under a new attempt (the fencing token)
     assert [(r.run_id, r.status, r.attempt) for r in claimed] == [
-        (first.run_id, "running", 2),
-        (other.run_id, "running", 2),
+        (first.run_id, "running", 1),
+        (other.run_id, "running", 1),
     ]
     stored = await storage.runs.get(first.run_id)
-    assert stored is not None and stored.status == "running" and stored.attempt == 2
+    assert stored is not None and stored.status == "running" and stored.attempt == 1
     # the thread's next run waits while its running run holds a live lease
     assert await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10) == []
     await finish_success(storage, first, {"v": 1})

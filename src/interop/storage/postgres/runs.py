@@ -274,7 +274,9 @@ class PostgresRuns(Tables):
             threads = [row["thread_id"] for row in await cursor.fetchall()]
             for thread_id in threads:
                 cursor = await conn.execute(
-                    f"UPDATE runs SET status = 'running', attempt = attempt + 1,"
+                    f"UPDATE runs SET status = 'running',"
+                    " attempt = CASE WHEN status = 'running' THEN attempt + 1 ELSE attempt END,"
+                    ""
                     " lease_owner = %(owner)s, lease_expires_at = %(until)s, updated_at = %(at)s"
                     " WHERE run_id = (SELECT run_id FROM runs WHERE thread_id = %(thread)s"
                     f" AND {_INFLIGHT} ORDER BY created_at, run_id LIMIT 1)"
@@ -311,7 +313,8 @@ class PostgresRuns(Tables):
     async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
         return (
             await self._execute(
-                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                "UPDATE runs SET status = 'pending', attempt = attempt + 1, lease_owner = NULL,"
+                " lease_expires_at = NULL,"
                 " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
                 (at, run_id, attempt),
             )

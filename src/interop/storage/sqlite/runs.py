@@ -296,7 +296,9 @@ class SqliteRuns(Tables):
         self._transaction(
             [
                 (
-                    "UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = ?,"
+                    "UPDATE runs SET status = 'running',"
+                    " attempt = CASE WHEN status = 'running' THEN attempt + 1 ELSE attempt END,"
+                    " lease_owner = ?,"
                     f" lease_expires_at = ?, updated_at = ? WHERE run_id IN ({marks})",
                     (owner, until, at, *ids),
                 )
@@ -336,7 +338,7 @@ class SqliteRuns(Tables):
         counts = await self._write(
             [
                 (
-                    "UPDATE runs SET status = 'pending', lease_owner = NULL,"
+                    "UPDATE runs SET status = 'pending', attempt = attempt + 1, lease_owner = NULL,"
                     " lease_expires_at = NULL, updated_at = ? WHERE run_id = ? AND attempt = ?"
                     " AND status = 'running'",
                     (to_text(at), run_id, attempt),
