@@ -170,6 +170,22 @@ async def test_multitask_interrupt_from_the_other_process(
     assert message_texts(state["values"])[-1] == ("ai", "after")
 
 
+async def test_multitask_rollback_from_the_other_process(
+    clients: list[LangGraphClient], database: str, servers: list[ServerProcess]
+) -> None:
+    thread_id, run_id, holder = await _running_somewhere(clients, database, servers)
+    other = clients[1 - holder]
+    newer = await other.runs.create(
+        thread_id, ECHO, input=user_message("instead"), multitask_strategy="rollback"
+    )
+    await run_status(other, thread_id, newer["run_id"], {"success"})
+    # the rolled-back run is gone, at either process
+    for client in clients:
+        assert await status_of(client.runs.get(thread_id, run_id)) == 404
+    state = await other.threads.get_state(thread_id)
+    assert message_texts(state["values"]) == [("human", "instead"), ("ai", "instead")]
+
+
 async def test_enqueued_runs_keep_their_order_across_processes(
     clients: list[LangGraphClient], database: str
 ) -> None:
