@@ -111,6 +111,10 @@ class SharedScheduler(Scheduler):
             timer = asyncio.get_running_loop().call_later(delay, self._wake.set)
             self._timers.add(timer)
 
+    def _advance(self, run: Run) -> None:
+        super()._advance(run)
+        self._wake.set()  # a local run ended: its slot may take a claim
+
     def tracked(self, run_id: str) -> Run | None:
         return self._held.get(run_id) or super().tracked(run_id)
 
@@ -127,8 +131,13 @@ class SharedScheduler(Scheduler):
         )
 
     def load(self) -> tuple[int, int]:
-        waiting, running = super().load()
-        return waiting, running + sum(1 for r in self._held if r not in self._tasks)
+        """(waiting, running) of this process: its local (temporary) runs waiting, and every
+        run it executes (claimed runs count from their claim)."""
+        local = self._local_running()
+        return len(self._inflight) - local, local + len(self._held)
+
+    def _local_running(self) -> int:
+        return sum(1 for run_id in self._tasks if run_id not in self._held)
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -136,7 +145,8 @@ class SharedScheduler(Scheduler):
         storage = self.ports.storage
         while not self.stopping:
             self._wake.clear()
-            free = self.workers - len(self._held)
+            # `--workers-per-process` bounds the runs executed here, stateless ones included.
+            free = self.workers - len(self._held) - self._local_running()
             claimed: list[Run] = []
             if free > 0:
                 at = now()
