@@ -25,6 +25,7 @@ from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_co
 from interop.core.ports import RunPorts
 from interop.core.runs import RunService
 from interop.core.scheduler import Scheduler
+from interop.core.shared_queue import SharedScheduler
 from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
@@ -122,9 +123,16 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         assistants = AssistantService(storage, agents)
         # Other processes' caches of the assistant list (MCP tools) follow this one's changes.
         assistants.add_listener(_signaller(broker, ASSISTANTS_CHANGED))
-        scheduler = Scheduler(
-            RunPorts(storage, broker, assistants.graph, run_timeout=settings.run_timeout),
-            workers=settings.workers_per_process,
+        ports = RunPorts(storage, broker, assistants.graph, run_timeout=settings.run_timeout)
+        scheduler = (
+            SharedScheduler(
+                ports,
+                workers=settings.workers_per_process,
+                lease=settings.run_lease_seconds,
+                poll=min(5.0, settings.run_lease_seconds / 2),
+            )
+            if settings.shared_queue
+            else Scheduler(ports, workers=settings.workers_per_process)
         )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)

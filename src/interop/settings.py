@@ -14,6 +14,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _env_list(*names: str) -> list[str]:
     """The first of `names` that is set, as a comma-separated list."""
     value = next((os.environ[name] for name in names if os.environ.get(name)), "")
@@ -40,6 +45,11 @@ class Settings:
     )
     # Redis for run events and signals (None: the in-process broker of one server process).
     redis: str | None = field(default_factory=lambda: os.environ.get("INTEROP_REDIS") or None)
+    # A run claimed from the queue shared by processes (PostgreSQL with Redis) is leased for
+    # this long and renewed every third of it; a dead process's runs are taken over once it ends.
+    run_lease_seconds: float = field(
+        default_factory=lambda: _env_float("INTEROP_RUN_LEASE_SECONDS", 20.0)
+    )
     workers_per_process: int = field(
         default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 10)
     )
@@ -78,6 +88,11 @@ class Settings:
     def is_loopback(self) -> bool:
         """True when the server listens on loopback only."""
         return self.host in ("localhost", "::1") or self.host.startswith("127.")
+
+    @property
+    def shared_queue(self) -> bool:
+        """Whether several processes may serve one database: runs are claimed from storage."""
+        return self.redis is not None and not self.database.startswith("sqlite")
 
     def resolve_config(self) -> Path | None:
         """The config file to load: `config`, else ./interop.json, else ./langgraph.json, else

@@ -115,7 +115,8 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
         # Inside the try: a caller may see the run `running` (and cancel it) before this write
         # returns here, when the database answers over the network. The live record says
         # `running` only once storage does, so a search of storage by status finds it.
-        if not run.temporary:
+        # A run claimed under a lease is `running` in storage already.
+        if not run.temporary and queue.fence(run) is None:
             await ports.storage.runs.set_status(run.run_id, "running", at=now())
         run.status, run.updated_at = "running", now()
         ports.listeners.notify(run, None)
@@ -136,6 +137,8 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
             outcome = await _success(graph, run, config, publisher)
     except asyncio.CancelledError:
         reason = queue.cancel_reason(run.run_id)
+        if reason == "lost":
+            raise  # its lease expired and another process took it: write nothing more
         if reason is None or reason == "shutdown":
             # Server stopping: leave the run `running` so that the next start recovers it.
             await publisher.emit(

@@ -15,6 +15,7 @@ from interop.core.ids import now
 from interop.core.models import Run, RunOutcome, RunStatus, Thread, ThreadStatus
 from interop.core.ports import RunPorts, RunQueue
 from interop.core.state import thread_interrupts
+from interop.core.storage import RunFence
 
 
 async def finish_run(
@@ -26,9 +27,21 @@ async def finish_run(
     graph: Pregel[Any] | None,
     config: RunnableConfig | None,
     rollback: bool = False,
-) -> None:
-    """Record the run's end in storage, update its thread, publish the outcome, close streams."""
+    expect: RunFence | None = None,
+) -> bool:
+    """Record the run's end in storage, update its thread, publish the outcome, close streams.
+
+    The storage writes carry `expect` (else the queue's fence for the run): when storage
+    refuses them (the run's lease was lost, or a pending run was claimed meanwhile) nothing is
+    written or published and the answer is False."""
     storage = ports.storage
+    expect = expect or queue.fence(run)
+    if rollback and expect is not None and not run.temporary:
+        # The fenced step first: a rollback's later writes (checkpoints, the run's deletion)
+        # are not conditional.
+        if not await storage.runs.set_status(run.run_id, "interrupted", at=now(), expect=expect):
+            return False
+        expect = None
     thread_status: ThreadStatus = "idle"
     thread_values: Any = None
     interrupts: dict[str, Any] = {}
@@ -56,7 +69,7 @@ async def finish_run(
         thread_status = "error"
     elif outcome.status == "interrupted" and not rollback:
         thread_status = "interrupted"
-    if queue.thread_has_queued_after(run):
+    if await queue.thread_has_queued_after(run):
         thread_status = "busy"
     status: RunStatus = outcome.status
     if deferred:
@@ -74,18 +87,19 @@ async def finish_run(
             interrupts=interrupts,
             at=now(),
         )
-    else:
-        await storage.runs.finish(
-            run.run_id,
-            status,
-            thread_id=run.thread_id,
-            thread_status=thread_status,
-            values=thread_values if isinstance(thread_values, dict) else None,
-            interrupts=interrupts,
-            error=outcome.error,
-            update_values=graph is not None,
-            at=now(),
-        )
+    elif not await storage.runs.finish(
+        run.run_id,
+        status,
+        thread_id=run.thread_id,
+        thread_status=thread_status,
+        values=thread_values if isinstance(thread_values, dict) else None,
+        interrupts=interrupts,
+        error=outcome.error,
+        update_values=graph is not None,
+        at=now(),
+        expect=expect,
+    ):
+        return False
     # Only now is the live record ended: a reader that sees it ended finds the thread written.
     # The in-memory record (what readers of a live run get) keeps up with the stored one.
     run.status, run.updated_at = outcome.status, now()
@@ -108,6 +122,7 @@ async def finish_run(
         await broker.publish(
             run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})
         )
+    return True
 
 
 async def _adopt(

@@ -18,7 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from interop.core.events import EventBroker
 from interop.core.graphs import GraphEntry
 from interop.core.models import Run, RunOutcome
-from interop.core.storage import Storage
+from interop.core.storage import RunFence, Storage
 
 log = logging.getLogger("interop.runs")
 
@@ -70,8 +70,14 @@ class RunQueue(Protocol):
     def cancel_reason(self, run_id: str) -> str | None:
         """Why the run's task was cancelled (an action, or `shutdown`); None when not by us."""
 
-    def thread_has_queued_after(self, run: Run) -> bool:
-        """True when another run of `run`'s thread waits in this process's queue."""
+    async def thread_has_queued_after(self, run: Run) -> bool:
+        """True when another run of `run`'s thread will still start or go on (one queued here;
+        with a queue shared by processes, one pending or running in storage)."""
+
+    def fence(self, run: Run) -> RunFence | None:
+        """The condition the run's storage writes carry: ("running", attempt) for a run held
+        under a lease (writes are refused once it is lost); None for a run of this process
+        alone (it is set `running` by the executor)."""
 
 
 class ThreadRunCanceller(Protocol):

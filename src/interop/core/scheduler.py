@@ -17,6 +17,7 @@ from interop.core.ids import now
 from interop.core.models import CancelAction, Run, RunOutcome
 from interop.core.outcomes import finish_run, wait_outcome
 from interop.core.ports import RunPorts
+from interop.core.storage import RunFence
 
 log = logging.getLogger("interop.runs")
 
@@ -63,10 +64,11 @@ class Scheduler:
         self._workers = []
 
     async def _recover(self) -> None:
-        """Runs left `running` by a dead process: re-queue when no task had finished (nothing
+        """Runs left `running` by a dead process (unleased, or leased and expired): re-queue when no task had finished (nothing
         outside the graph can have happened twice), else mark `error`. Pending runs are queued."""
         storage = self.ports.storage
-        for run in await storage.runs.with_status("running"):
+        # Not a run another process holds under a live lease (several processes may serve).
+        for run in await storage.runs.orphans(now()):
             if await storage.checkpoints.run_has_progress(run.thread_id, run.run_id):
                 log.warning(
                     "run %s was interrupted by a server stop after making progress; "
@@ -153,7 +155,10 @@ class Scheduler:
         elif was_head:
             self._dispatch(self._inflight[queue[0]])
 
-    def thread_has_queued_after(self, run: Run) -> bool:
+    def fence(self, run: Run) -> RunFence | None:
+        return None
+
+    async def thread_has_queued_after(self, run: Run) -> bool:
         """Another run of the thread will still start or go on: one queued here that is
         neither ending (a pending run cancelled leaves `_inflight` first) nor being cancelled.
         Those count for nothing: when two runs of a thread are cancelled together, each one's

@@ -29,6 +29,10 @@ from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
 SortOrder = Literal["asc", "desc"]
 AssistantSortKey = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
 ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
+# A run write's fencing condition: the run's stored (status, attempt). A process holding a run
+# under a lease passes ("running", the attempt it claimed); one ending a pending run passes
+# ("pending", the attempt it read). A write whose condition no longer holds is refused.
+RunFence = tuple[RunStatus, int]
 
 
 class AssistantStore(Protocol):
@@ -178,9 +182,16 @@ class RunStore(Protocol):
         """The thread's pending and running runs, oldest first."""
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
-    ) -> None:
-        """Record the run's status (and `attempt`, when given); `updated_at` = `at`."""
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        at: datetime,
+        attempt: int | None = None,
+        expect: RunFence | None = None,
+    ) -> bool:
+        """Record the run's status (and `attempt`, when given); `updated_at` = `at`. With
+        `expect`, only while the run's stored (status, attempt) is that. True when written."""
 
     async def finish(
         self,
@@ -194,10 +205,13 @@ class RunStore(Protocol):
         error: dict[str, Any] | None,
         update_values: bool,
         at: datetime,
-    ) -> None:
+        expect: RunFence | None = None,
+    ) -> bool:
         """In one transaction: the run's `status`; its thread's `thread_status` and `error`;
         when `update_values`, also the thread's values and interrupts (and `state_updated_at`).
-        Every `updated_at` written is `at`."""
+        Every `updated_at` written is `at`. With `expect`, nothing is written unless the run's
+        stored (status, attempt) is that (the fencing check is atomic with the writes). True
+        when written."""
 
     async def delete(self, run_id: str) -> bool:
         """False when the run does not exist."""
@@ -205,16 +219,25 @@ class RunStore(Protocol):
     async def with_status(self, *statuses: RunStatus) -> list[Run]:
         """Every run in one of `statuses`, oldest first (crash recovery, cancel by status)."""
 
-    # -- run claims (primitives for a run queue shared by processes; not wired yet) ------------
+    # -- run claims (the run queue shared by processes) -----------------------------------------
 
     async def claim(self, owner: str, *, at: datetime, until: datetime, limit: int) -> list[Run]:
         """Take up to `limit` runs for `owner`, oldest first: pending runs, and running runs
         whose lease expired before `at` (their process is presumed gone). At most one per
-        thread, and none of a thread that has a running run under a live lease, so a thread's
-        runs still go one at a time in order. Each claimed run becomes `running`, leased to
-        `owner` until `until`, with its `attempt` incremented: the fencing token the claimer
-        presents to `renew` and `release`. Atomic against every other claimer (another process
+        thread, and only a thread's oldest pending or running run: none of a thread that has a
+        running run under a live lease, so a thread's runs still go one at a time in order.
+        A run whose `kwargs["after_seconds"]` puts its not-before time (`created_at` plus it)
+        after `at` is not taken, nor are its thread's later runs. Each claimed run becomes `running`, leased to
+        `owner` until `until`; its `attempt` is the fencing token the claimer presents to
+        `renew`, `release` and fenced writes. A pending run keeps its attempt (1 for a new run),
+        a run taken from an expired lease gets the next one, and `release` moves to the next
+        too: no two claims of a run share a token. Atomic against every other claimer (another process
         included): a run is claimed by one of them."""
+
+    async def orphans(self, at: datetime) -> list[Run]:
+        """Running runs no live process holds, oldest first: those without a lease (set running
+        by a process of its own queue) and those whose lease expired before `at`. A restarted
+        process recovers these, never a run leased by a live process."""
 
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         """Extend the lease to `until` while the run is running under `attempt`; False when it
@@ -222,8 +245,8 @@ class RunStore(Protocol):
         lost the run and must write nothing more for it."""
 
     async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
-        """Give a running run back (pending again, no lease) while it runs under `attempt`, for
-        another claimer to take; False when it does not."""
+        """Give a running run back (pending again, no lease, the next attempt) while it runs
+        under `attempt`, for another claimer to take; False when it does not."""
 
 
 class Checkpointer(Protocol):

@@ -921,11 +921,11 @@ async def test_claim_takes_the_oldest_run_of_each_free_thread(storage: Storage) 
     claimed = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=30), limit=10)
     # one per thread, oldest first; each running under a new attempt (the fencing token)
     assert [(r.run_id, r.status, r.attempt) for r in claimed] == [
-        (first.run_id, "running", 2),
-        (other.run_id, "running", 2),
+        (first.run_id, "running", 1),
+        (other.run_id, "running", 1),
     ]
     stored = await storage.runs.get(first.run_id)
-    assert stored is not None and stored.status == "running" and stored.attempt == 2
+    assert stored is not None and stored.status == "running" and stored.attempt == 1
     # the thread's next run waits while its running run holds a live lease
     assert await storage.runs.claim("w2", at=at, until=at + timedelta(seconds=30), limit=10) == []
     await finish_success(storage, first, {"v": 1})
@@ -994,3 +994,108 @@ async def test_a_run_started_without_a_lease_keeps_its_thread(storage: Storage) 
     await storage.runs.set_status(running.run_id, "running", at=now())
     at = now() + timedelta(days=1)
     assert await storage.runs.claim("w", at=at, until=at, limit=10) == []
+
+
+async def test_claim_waits_for_a_runs_not_before_time_and_keeps_its_thread(
+    storage: Storage,
+) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    delayed = _run(t1.thread_id, offset=0)
+    delayed.kwargs["after_seconds"] = 10
+    behind = _run(t1.thread_id, offset=1)  # the thread's later run waits for the delayed one
+    free = _run(t2.thread_id, offset=2)
+    for run in (delayed, behind, free):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = delayed.created_at + timedelta(seconds=5)
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in claimed] == [free.run_id]
+    due = delayed.created_at + timedelta(seconds=11)
+    claimed = await storage.runs.claim("w", at=due, until=due + timedelta(seconds=30), limit=10)
+    assert [r.run_id for r in claimed] == [delayed.run_id]
+
+
+async def test_fenced_writes_are_refused_once_the_lease_is_lost(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    (held,) = await storage.runs.claim("w1", at=at, until=at + timedelta(seconds=1), limit=1)
+    later = at + timedelta(seconds=5)
+    (retaken,) = await storage.runs.claim(
+        "w2", at=later, until=later + timedelta(seconds=30), limit=1
+    )
+    old: tuple[Any, int] = ("running", held.attempt)
+    assert not await storage.runs.set_status(run.run_id, "error", at=later, expect=old)
+    refused = await storage.runs.finish(
+        run.run_id,
+        "success",
+        thread_id=t.thread_id,
+        thread_status="idle",
+        values={"stale": True},
+        interrupts={},
+        error=None,
+        update_values=True,
+        at=later,
+        expect=old,
+    )
+    assert not refused
+    stored, thread = await storage.runs.get(run.run_id), await storage.threads.get(t.thread_id)
+    assert stored is not None and stored.status == "running" and stored.attempt == retaken.attempt
+    assert thread is not None and thread.status == "busy" and thread.values != {"stale": True}
+    assert await storage.runs.finish(
+        run.run_id,
+        "success",
+        thread_id=t.thread_id,
+        thread_status="idle",
+        values={"fresh": True},
+        interrupts={},
+        error=None,
+        update_values=True,
+        at=later,
+        expect=("running", retaken.attempt),
+    )
+    thread = await storage.threads.get(t.thread_id)
+    assert thread is not None and thread.status == "idle" and thread.values == {"fresh": True}
+
+
+async def test_a_pending_run_ends_only_while_still_pending(storage: Storage) -> None:
+    t = await _new_thread(storage)
+    run = _run(t.thread_id)
+    await storage.runs.create(run, reject_if_inflight=False)
+    pending: tuple[Any, int] = ("pending", run.attempt)
+    at = now()
+    await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=1)
+    # claimed meanwhile: a cancel that read it pending must not end it
+    assert not await storage.runs.set_status(run.run_id, "interrupted", at=at, expect=pending)
+    stored = await storage.runs.get(run.run_id)
+    assert stored is not None and stored.status == "running"
+
+
+async def test_runs_not_yet_due_take_no_place_in_the_claims_limit(storage: Storage) -> None:
+    t1, t2 = await _new_thread(storage), await _new_thread(storage)
+    delayed = _run(t1.thread_id, offset=0)
+    delayed.kwargs["after_seconds"] = 60
+    due = _run(t2.thread_id, offset=1)
+    for run in (delayed, due):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    at = due.created_at
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=30), limit=1)
+    assert [r.run_id for r in claimed] == [due.run_id]
+
+
+async def test_orphans_are_running_runs_no_live_lease_holds(storage: Storage) -> None:
+    t1, t2, t3 = [await _new_thread(storage) for _ in range(3)]
+    unleased, live, expired = (_run(t.thread_id, offset=i) for i, t in enumerate((t1, t2, t3)))
+    for run in (unleased, live, expired):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+    await storage.runs.set_status(unleased.run_id, "running", at=now())
+    at = now()
+    claimed = await storage.runs.claim("w", at=at, until=at + timedelta(seconds=60), limit=10)
+    assert {r.run_id for r in claimed} == {live.run_id, expired.run_id}
+    expiring = next(r for r in claimed if r.run_id == expired.run_id)
+    assert await storage.runs.renew(expired.run_id, expiring.attempt, until=at)
+    later = at + timedelta(seconds=1)
+    assert [r.run_id for r in await storage.runs.orphans(later)] == [
+        unleased.run_id,
+        expired.run_id,
+    ]

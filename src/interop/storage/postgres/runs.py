@@ -9,6 +9,7 @@ from typing import Any
 from psycopg.rows import DictRow
 
 from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.core.storage import RunFence
 from interop.storage.postgres.pool import Connection, Tables, jsonb, where
 
 COLS = (
@@ -20,6 +21,22 @@ _INFLIGHT = "status IN ('pending', 'running')"
 # A run a claimer may take: pending, or running under a lease that expired (a run set running
 # without a lease, by this process's own scheduler, is never taken).
 _CLAIMABLE = "(status = 'pending' OR (status = 'running' AND lease_expires_at < %(at)s))"
+
+
+# The claim's per-thread candidate (its oldest pending or running run) is due: its not-before
+# time, created_at + kwargs.after_seconds, has come.
+_DUE = (
+    "(kwargs->>'after_seconds' IS NULL OR created_at"
+    " + make_interval(secs => (kwargs->>'after_seconds')::float8) <= %(at)s)"
+)
+
+
+def _fenced(sql: str, params: list[Any], expect: RunFence | None) -> tuple[str, list[Any]]:
+    """`sql` (an UPDATE of one run ending in its WHERE clause) applied only while the run's
+    stored (status, attempt) is `expect`."""
+    if expect is None:
+        return sql, params
+    return sql + " AND status = %s AND attempt = %s", [*params, *expect]
 
 
 def run_from(row: DictRow) -> Run:
@@ -166,18 +183,21 @@ class PostgresRuns(Tables):
         return [run_from(r) for r in rows]
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
-    ) -> None:
-        if attempt is None:
-            await self._execute(
-                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
-                (status, at, run_id),
-            )
-        else:
-            await self._execute(
-                "UPDATE runs SET status = %s, attempt = %s, updated_at = %s WHERE run_id = %s",
-                (status, attempt, at, run_id),
-            )
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        at: datetime,
+        attempt: int | None = None,
+        expect: RunFence | None = None,
+    ) -> bool:
+        sets, params = "status = %s, updated_at = %s", list[Any]([status, at])
+        if attempt is not None:
+            sets, params = sets + ", attempt = %s", [*params, attempt]
+        sql, params = _fenced(
+            f"UPDATE runs SET {sets} WHERE run_id = %s", [*params, run_id], expect
+        )
+        return await self._execute(sql, params) > 0
 
     async def finish(
         self,
@@ -191,12 +211,23 @@ class PostgresRuns(Tables):
         error: dict[str, Any] | None,
         update_values: bool,
         at: datetime,
-    ) -> None:
+        expect: RunFence | None = None,
+    ) -> bool:
         stamp = at
         error_json = None if error is None else jsonb(error)
-        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-            # The thread first, as `create` does: two transactions never wait on each other
-            # in opposite orders. Pipelined: one round trip.
+        async with self._pool.connection() as conn, conn.transaction():
+            # The thread first, as `create` and `claim` do: two transactions never wait on each
+            # other in opposite orders.
+            if expect is not None:
+                await self._lock_thread(conn, thread_id)
+                sql, params = _fenced(
+                    "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                    [status, stamp, run_id],
+                    expect,
+                )
+                cursor = await conn.execute(sql, params)
+                if cursor.rowcount == 0:
+                    return False  # fenced off: nothing written
             if update_values:
                 await conn.execute(
                     'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
@@ -217,10 +248,12 @@ class PostgresRuns(Tables):
                     " WHERE thread_id = %s",
                     (thread_status, error_json, stamp, thread_id),
                 )
-            await conn.execute(
-                "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
-                (status, stamp, run_id),
-            )
+            if expect is None:
+                await conn.execute(
+                    "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
+                    (status, stamp, run_id),
+                )
+        return True
 
     async def delete(self, run_id: str) -> bool:
         return await self._execute("DELETE FROM runs WHERE run_id = %s", (run_id,)) > 0
@@ -241,19 +274,25 @@ class PostgresRuns(Tables):
         claimed: list[Run] = []
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
+                # Threads whose oldest in-flight run is claimable and due, oldest first.
                 "SELECT t.thread_id FROM threads t JOIN ("
-                f" SELECT thread_id, min(created_at) AS oldest FROM runs WHERE {_CLAIMABLE}"
-                " GROUP BY thread_id) c ON c.thread_id = t.thread_id"
-                " ORDER BY c.oldest, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
+                " SELECT * FROM (SELECT DISTINCT ON (thread_id) thread_id, created_at, status,"
+                f" lease_expires_at, kwargs FROM runs WHERE {_INFLIGHT}"
+                " ORDER BY thread_id, created_at, run_id) head"
+                f" WHERE {_CLAIMABLE} AND {_DUE}) c ON c.thread_id = t.thread_id"
+                " ORDER BY c.created_at, t.thread_id LIMIT %(limit)s FOR UPDATE OF t SKIP LOCKED",
                 {"at": at, "limit": limit},
             )
             threads = [row["thread_id"] for row in await cursor.fetchall()]
             for thread_id in threads:
                 cursor = await conn.execute(
-                    f"UPDATE runs SET status = 'running', attempt = attempt + 1,"
+                    f"UPDATE runs SET status = 'running',"
+                    " attempt = CASE WHEN status = 'running' THEN attempt + 1 ELSE attempt END,"
+                    ""
                     " lease_owner = %(owner)s, lease_expires_at = %(until)s, updated_at = %(at)s"
                     " WHERE run_id = (SELECT run_id FROM runs WHERE thread_id = %(thread)s"
-                    f" AND {_CLAIMABLE} ORDER BY created_at, run_id LIMIT 1)"
+                    f" AND {_INFLIGHT} ORDER BY created_at, run_id LIMIT 1)"
+                    f" AND {_CLAIMABLE} AND {_DUE}"
                     " AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = %(thread)s"
                     " AND status = 'running'"
                     " AND (lease_expires_at IS NULL OR lease_expires_at >= %(at)s))"
@@ -264,6 +303,14 @@ class PostgresRuns(Tables):
                 if row is not None:
                     claimed.append(run_from(row))
         return claimed
+
+    async def orphans(self, at: datetime) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {COLS} FROM runs WHERE status = 'running'"
+            " AND (lease_expires_at IS NULL OR lease_expires_at < %s) ORDER BY created_at, run_id",
+            (at,),
+        )
+        return [run_from(r) for r in rows]
 
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         return (
@@ -278,7 +325,8 @@ class PostgresRuns(Tables):
     async def release(self, run_id: str, attempt: int, *, at: datetime) -> bool:
         return (
             await self._execute(
-                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                "UPDATE runs SET status = 'pending', attempt = attempt + 1, lease_owner = NULL,"
+                " lease_expires_at = NULL,"
                 " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
                 (at, run_id, attempt),
             )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from interop.core.models import Run, RunStatus, ThreadStatus
+from interop.core.storage import RunFence
 from interop.storage.sqlite.connection import (
     Statement,
     Tables,
@@ -21,6 +22,14 @@ _RUN_COLS = (
     "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
     " multitask_strategy, attempt, temporary"
 )
+
+
+def _fenced(sql: str, params: list[Any], expect: RunFence | None) -> Statement:
+    """`sql` (an UPDATE of one run ending in its WHERE clause) applied only while the run's
+    stored (status, attempt) is `expect`."""
+    if expect is None:
+        return sql, params
+    return sql + " AND status = ? AND attempt = ?", [*params, *expect]
 
 
 def run_record(row: sqlite3.Row) -> Run:
@@ -153,20 +162,19 @@ class SqliteRuns(Tables):
         return [run_record(r) for r in rows]
 
     async def set_status(
-        self, run_id: str, status: RunStatus, *, at: datetime, attempt: int | None = None
-    ) -> None:
-        statement: Statement
-        if attempt is None:
-            statement = (
-                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
-                (status, to_text(at), run_id),
-            )
-        else:
-            statement = (
-                "UPDATE runs SET status = ?, attempt = ?, updated_at = ? WHERE run_id = ?",
-                (status, attempt, to_text(at), run_id),
-            )
-        await self._write([statement])
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        at: datetime,
+        attempt: int | None = None,
+        expect: RunFence | None = None,
+    ) -> bool:
+        sets, params = "status = ?, updated_at = ?", list[Any]([status, to_text(at)])
+        if attempt is not None:
+            sets, params = sets + ", attempt = ?", [*params, attempt]
+        statement = _fenced(f"UPDATE runs SET {sets} WHERE run_id = ?", [*params, run_id], expect)
+        return (await self._write([statement]))[0] > 0
 
     async def finish(
         self,
@@ -180,10 +188,15 @@ class SqliteRuns(Tables):
         error: dict[str, Any] | None,
         update_values: bool,
         at: datetime,
-    ) -> None:
+        expect: RunFence | None = None,
+    ) -> bool:
         stamp = to_text(at)
         statements: list[tuple[str, Sequence[Any]]] = [
-            ("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, stamp, run_id))
+            _fenced(
+                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+                [status, stamp, run_id],
+                expect,
+            )
         ]
         if update_values:
             statements.append(
@@ -208,7 +221,25 @@ class SqliteRuns(Tables):
                     (thread_status, None if error is None else to_json(error), stamp, thread_id),
                 )
             )
-        await self._write(statements)
+        return await self._db.run(self._guarded, statements)
+
+    def _guarded(self, statements: list[Statement]) -> bool:
+        """The statements in one transaction, none of them when the first changes no row (a
+        fenced run update refused)."""
+        conn = self._conn
+        try:
+            for index, (sql, params) in enumerate(statements):
+                cursor = conn.execute(sql, params)
+                changed = cursor.rowcount
+                cursor.close()
+                if index == 0 and changed == 0:
+                    conn.rollback()
+                    return False
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return True
 
     async def delete(self, run_id: str) -> bool:
         counts = await self._write([("DELETE FROM runs WHERE run_id = ?", (run_id,))])
@@ -232,10 +263,12 @@ class SqliteRuns(Tables):
     def _claim(self, owner: str, at: str, until: str, limit: int) -> list[Run]:
         # The in-flight runs are few: chosen here rather than in one intricate query.
         inflight = self._fetch(
-            "SELECT run_id, thread_id, status, lease_expires_at FROM runs"
+            "SELECT run_id, thread_id, status, lease_expires_at, created_at,"
+            " json_extract(kwargs, '$.after_seconds') AS after_seconds FROM runs"
             " WHERE status IN ('pending', 'running') ORDER BY created_at, run_id",
             (),
         )
+        moment = datetime.fromisoformat(at)
         live = {
             row["thread_id"]
             for row in inflight
@@ -248,7 +281,14 @@ class SqliteRuns(Tables):
                 break
             if row["thread_id"] in live:
                 continue  # its running run holds a live lease, or one was just claimed
-            live.add(row["thread_id"])
+            live.add(row["thread_id"])  # the thread's oldest run: its later ones wait for it
+            if (
+                row["after_seconds"]
+                and datetime.fromisoformat(row["created_at"])
+                + timedelta(seconds=float(row["after_seconds"]))
+                > moment
+            ):
+                continue  # not before created_at + after_seconds
             ids.append(row["run_id"])
         if not ids:
             return []
@@ -256,7 +296,9 @@ class SqliteRuns(Tables):
         self._transaction(
             [
                 (
-                    "UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = ?,"
+                    "UPDATE runs SET status = 'running',"
+                    " attempt = CASE WHEN status = 'running' THEN attempt + 1 ELSE attempt END,"
+                    " lease_owner = ?,"
                     f" lease_expires_at = ?, updated_at = ? WHERE run_id IN ({marks})",
                     (owner, until, at, *ids),
                 )
@@ -267,6 +309,18 @@ class SqliteRuns(Tables):
             ids,
         )
         return [run_record(r) for r in rows]
+
+    async def orphans(self, at: datetime) -> list[Run]:
+        rows = await self._rows(
+            f"SELECT {_RUN_COLS}, lease_expires_at FROM runs WHERE status = 'running'"
+            " ORDER BY created_at, run_id",
+            (),
+        )
+        return [
+            run_record(r)
+            for r in rows
+            if r["lease_expires_at"] is None or datetime.fromisoformat(r["lease_expires_at"]) < at
+        ]
 
     async def renew(self, run_id: str, attempt: int, *, until: datetime) -> bool:
         counts = await self._write(
@@ -284,7 +338,7 @@ class SqliteRuns(Tables):
         counts = await self._write(
             [
                 (
-                    "UPDATE runs SET status = 'pending', lease_owner = NULL,"
+                    "UPDATE runs SET status = 'pending', attempt = attempt + 1, lease_owner = NULL,"
                     " lease_expires_at = NULL, updated_at = ? WHERE run_id = ? AND attempt = ?"
                     " AND status = 'running'",
                     (to_text(at), run_id, attempt),
