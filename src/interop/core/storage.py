@@ -24,11 +24,14 @@ from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
-from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
+from interop.core.models import Assistant, Cron, Run, RunStatus, Thread, ThreadStatus
 
 SortOrder = Literal["asc", "desc"]
 AssistantSortKey = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
 ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
+CronSortKey = Literal[
+    "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"
+]
 
 
 class AssistantStore(Protocol):
@@ -226,6 +229,55 @@ class RunStore(Protocol):
         another claimer to take; False when it does not."""
 
 
+class CronStore(Protocol):
+    async def create(self, cron: Cron) -> None:
+        """Insert the record as given (its id is new)."""
+
+    async def get(self, cron_id: str) -> Cron | None: ...
+
+    async def replace(self, cron: Cron) -> bool:
+        """Overwrite the stored record with `cron` (the service merged it); False when it does
+        not exist."""
+
+    async def delete(self, cron_id: str) -> bool:
+        """False when the cron does not exist."""
+
+    async def search(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        sort_by: CronSortKey,
+        sort_order: SortOrder,
+    ) -> list[Cron]:
+        """Crons matching every given filter (`next_run_date` and `end_time` None sort as the
+        smallest)."""
+
+    async def count(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        """How many crons `search` would find with no limit."""
+
+    async def due(self, at: datetime, *, limit: int) -> list[Cron]:
+        """Up to `limit` enabled crons whose `next_run_date` is at or before `at`, earliest
+        first."""
+
+    async def advance(self, cron_id: str, slot: datetime, next_run_date: datetime | None) -> bool:
+        """Claim the slot `slot` of the cron: move its `next_run_date` from `slot` to
+        `next_run_date` (`updated_at` unchanged) only while it is still `slot` and the cron is
+        enabled. Atomic against every other caller (another process included): of all callers
+        presenting the same slot, one gets True and fires it."""
+
+
 class Checkpointer(Protocol):
     """The LangGraph checkpoint saver plus the thread-level operations the services need."""
 
@@ -262,6 +314,9 @@ class Storage(Protocol):
 
     @property
     def checkpoints(self) -> Checkpointer: ...
+
+    @property
+    def crons(self) -> CronStore: ...
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Store a thread that lived in memory until its first run ended: the thread (with
