@@ -1,5 +1,5 @@
 """Crons: create on a thread and stateless, search, count, update, delete; bad input; a cron
-that fires (interop extension: a sub-minute schedule, croniter's sixth field being seconds)."""
+that fires (a sub-minute schedule: croniter's sixth field is seconds, on both servers)."""
 
 from __future__ import annotations
 
@@ -108,14 +108,12 @@ async def test_cron_on_unknown_thread_is_404(http: httpx.AsyncClient) -> None:
     assert response.status_code == 404
 
 
-@pytest.mark.interop_extension
 async def test_unknown_cron_is_404(http: httpx.AsyncClient) -> None:
     missing = uuid.uuid4()
     assert (await http.patch(f"/runs/crons/{missing}", json={"enabled": True})).status_code == 404
     assert (await http.delete(f"/runs/crons/{missing}")).status_code == 404
 
 
-@pytest.mark.interop_extension
 async def test_every_second_cron_creates_runs(
     http: httpx.AsyncClient, thread_id: str, crons: list[str]
 ) -> None:
