@@ -57,7 +57,8 @@ class AssistantStore(Protocol):
         current record; None (and no write) when the assistant or the version does not exist."""
 
     async def delete(self, assistant_id: str) -> bool:
-        """Delete the assistant and all its versions; False when it does not exist."""
+        """Delete the assistant, all its versions and its crons; False when it does not
+        exist."""
 
     async def search(
         self,
@@ -114,7 +115,7 @@ class ThreadStore(Protocol):
         """Record the thread's status; `updated_at` = `at`."""
 
     async def delete(self, thread_id: str) -> bool:
-        """Delete the thread and its runs (checkpoints are the checkpointer's business);
+        """Delete the thread, its runs and its crons (checkpoints are the checkpointer's business);
         False when it does not exist."""
 
     async def search(

@@ -161,18 +161,30 @@ async def test_stateless_cron_runs_delete_or_keep_their_thread(
     assert kept is not None and kept.values is not None
 
 
-async def test_a_failing_slot_is_skipped(wired: Wired) -> None:
+async def test_a_failing_slot_is_skipped(wired: Wired, storage: Storage) -> None:
+    thread = await wired.threads.create()
+    cron = await wired.crons.create(
+        thread_id=thread.thread_id, schedule="* * * * *", payload={"assistant_id": "echo"}
+    )
+    # A payload RunService refuses (stored by hand: the API never lets one in).
+    broken = dataclasses.replace(cron, payload={**cron.payload, "stream_mode": ["nope"]})
+    await storage.crons.replace(broken)
+    assert cron.next_run_date is not None
+    runner = CronRunner(wired.crons, clock=Clock(cron.next_run_date))
+    assert await runner.tick() == 1  # claimed; its run could not be created (logged)
+    stored = await wired.crons.get(cron.cron_id)
+    assert stored.next_run_date == cron.next_run_date + timedelta(minutes=1)
+    assert await wired.runs.list(thread.thread_id, limit=10, offset=0, status=None) == []
+
+
+async def test_deleting_a_thread_deletes_its_crons(wired: Wired) -> None:
     thread = await wired.threads.create()
     cron = await wired.crons.create(
         thread_id=thread.thread_id, schedule="* * * * *", payload={"assistant_id": "echo"}
     )
     await wired.threads.delete(thread.thread_id)
-    assert cron.next_run_date is not None
-    runner = CronRunner(wired.crons, clock=Clock(cron.next_run_date))
-    assert await runner.tick() == 1  # claimed; its run could not be created (logged)
-    assert (await wired.crons.get(cron.cron_id)).next_run_date == cron.next_run_date + timedelta(
-        minutes=1
-    )
+    with pytest.raises(NotFound):
+        await wired.crons.get(cron.cron_id)
 
 
 async def test_service_errors(wired: Wired) -> None:

@@ -11,6 +11,7 @@ from interop.core.models import Cron
 from interop.core.storage import Storage
 from interop.storage import open_storage
 
+from .records import _assistant, _thread
 from .test_contract import db_url  # noqa: F401 - the fixture that runs each test per backend
 
 SLOT = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -155,3 +156,20 @@ async def test_cron_slot_has_one_winner_among_concurrent_claimers(
     finally:
         for other in others:
             await other.close()
+
+
+async def test_deleting_a_thread_or_an_assistant_deletes_their_crons(storage: Storage) -> None:
+    thread = _thread()
+    await storage.threads.create(thread)
+    assistant = _assistant()
+    await storage.assistants.create(assistant)
+    on_thread = _cron(thread_id=thread.thread_id)
+    of_assistant = _cron(assistant_id=assistant.assistant_id)
+    other = _cron()
+    for c in (on_thread, of_assistant, other):
+        await storage.crons.create(c)
+    assert await storage.threads.delete(thread.thread_id)
+    assert await storage.crons.get(on_thread.cron_id) is None
+    assert await storage.assistants.delete(assistant.assistant_id)
+    assert await storage.crons.get(of_assistant.cron_id) is None
+    assert await storage.crons.get(other.cron_id) == other
