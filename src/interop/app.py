@@ -20,6 +20,8 @@ from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
 from interop.core.assistants import AssistantService
+from interop.core.cron_runner import CronRunner
+from interop.core.crons import CronService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
@@ -143,12 +145,15 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.assistants = assistants
         app.state.threads = threads
         app.state.runs = runs
+        app.state.crons = CronService(storage, assistants, runs)
+        cron_runner = CronRunner(app.state.crons, interval=settings.cron_interval)
         app.state.a2a = a2a.start(settings, agents, assistants, threads, runs)
         mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs)
         app.state.mcp = (
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )
         await runs.start()
+        cron_runner.start()
         heap.settle("startup")
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
@@ -156,6 +161,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         try:
             yield
         finally:
+            await cron_runner.stop()
             await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()

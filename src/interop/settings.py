@@ -60,6 +60,7 @@ class Settings:
         default_factory=lambda: _env_int("INTEROP_MAX_BODY_BYTES", 10 * 1024 * 1024)
     )
     run_timeout: float = 3600.0
+    cron_interval: float = 1.0  # seconds between two looks for due crons
     heartbeat_seconds: float = 5.0
     public_url: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None

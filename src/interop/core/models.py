@@ -121,3 +121,25 @@ class StreamEvent:
     id: str
     event: str
     data: bytes
+
+
+@dataclass(slots=True)
+class Cron:
+    """A schedule that creates a run at every slot. `thread_id` None: a stateless cron, each
+    firing on a new thread (kept or deleted after the run by `on_run_completed`).
+    `next_run_date` None: the cron has no slot left (its end time passed)."""
+
+    cron_id: str
+    assistant_id: str
+    thread_id: str | None
+    user_id: str | None
+    schedule: str
+    timezone: str | None
+    end_time: datetime | None
+    next_run_date: datetime | None
+    on_run_completed: OnCompletion | None
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime

@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
-from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
+from interop.core.models import Assistant, Cron, Run, RunStatus, Thread, ThreadStatus
 
 SortOrder = Literal["asc", "desc"]
 AssistantSortKey = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
@@ -33,6 +33,9 @@ ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "stat
 # under a lease passes ("running", the attempt it claimed); one ending a pending run passes
 # ("pending", the attempt it read). A write whose condition no longer holds is refused.
 RunFence = tuple[RunStatus, int]
+CronSortKey = Literal[
+    "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"
+]
 
 
 class AssistantStore(Protocol):
@@ -58,7 +61,8 @@ class AssistantStore(Protocol):
         current record; None (and no write) when the assistant or the version does not exist."""
 
     async def delete(self, assistant_id: str) -> bool:
-        """Delete the assistant and all its versions; False when it does not exist."""
+        """Delete the assistant, all its versions and its crons; False when it does not
+        exist."""
 
     async def search(
         self,
@@ -115,7 +119,7 @@ class ThreadStore(Protocol):
         """Record the thread's status; `updated_at` = `at`."""
 
     async def delete(self, thread_id: str) -> bool:
-        """Delete the thread and its runs (checkpoints are the checkpointer's business);
+        """Delete the thread, its runs and its crons (checkpoints are the checkpointer's business);
         False when it does not exist."""
 
     async def search(
@@ -249,6 +253,55 @@ class RunStore(Protocol):
         under `attempt`, for another claimer to take; False when it does not."""
 
 
+class CronStore(Protocol):
+    async def create(self, cron: Cron) -> None:
+        """Insert the record as given (its id is new)."""
+
+    async def get(self, cron_id: str) -> Cron | None: ...
+
+    async def replace(self, cron: Cron) -> bool:
+        """Overwrite the stored record with `cron` (the service merged it); False when it does
+        not exist."""
+
+    async def delete(self, cron_id: str) -> bool:
+        """False when the cron does not exist."""
+
+    async def search(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        sort_by: CronSortKey,
+        sort_order: SortOrder,
+    ) -> list[Cron]:
+        """Crons matching every given filter (`next_run_date` and `end_time` None sort as the
+        smallest)."""
+
+    async def count(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        """How many crons `search` would find with no limit."""
+
+    async def due(self, at: datetime, *, limit: int) -> list[Cron]:
+        """Up to `limit` enabled crons whose `next_run_date` is at or before `at`, earliest
+        first."""
+
+    async def advance(self, cron_id: str, slot: datetime, next_run_date: datetime | None) -> bool:
+        """Claim the slot `slot` of the cron: move its `next_run_date` from `slot` to
+        `next_run_date` (`updated_at` unchanged) only while it is still `slot` and the cron is
+        enabled. Atomic against every other caller (another process included): of all callers
+        presenting the same slot, one gets True and fires it."""
+
+
 class Checkpointer(Protocol):
     """The LangGraph checkpoint saver plus the thread-level operations the services need."""
 
@@ -285,6 +338,9 @@ class Storage(Protocol):
 
     @property
     def checkpoints(self) -> Checkpointer: ...
+
+    @property
+    def crons(self) -> CronStore: ...
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Store a thread that lived in memory until its first run ended: the thread (with

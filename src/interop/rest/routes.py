@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.rest import assistants, runs, state, system, thread_stream, threads
+from interop.rest import assistants, crons, runs, state, system, thread_stream, threads
 from interop.rest.routing import Router
 
 router = Router.combine(
@@ -10,6 +10,7 @@ router = Router.combine(
     assistants.router,
     threads.router,
     state.router,
+    crons.router,
     runs.router,
     thread_stream.router,
 )

@@ -254,7 +254,12 @@ def run_service(request: Request) -> RunService:
     return request.app.state.runs  # type: ignore[no-any-return]
 
 
-_ID_LABELS = {"thread_id": "thread", "run_id": "run", "assistant_id": "assistant"}
+_ID_LABELS = {
+    "thread_id": "thread",
+    "run_id": "run",
+    "assistant_id": "assistant",
+    "cron_id": "cron",
+}
 
 
 def path_id(request: Request, name: str) -> str:

@@ -14,6 +14,7 @@ from interop.storage.errors import StorageUnavailable
 from interop.storage.postgres import runs, threads
 from interop.storage.postgres.assistants import PostgresAssistants
 from interop.storage.postgres.checkpoints import PostgresCheckpoints, import_checkpoints
+from interop.storage.postgres.crons import PostgresCrons
 from interop.storage.postgres.migrations import migrate
 from interop.storage.postgres.pool import (
     Pool,
@@ -54,6 +55,7 @@ class PostgresStorage:
         self.threads = PostgresThreads(pool)
         self.runs = PostgresRuns(pool)
         self.checkpoints = PostgresCheckpoints(pool)
+        self.crons = PostgresCrons(pool)
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Write a thread that lived in memory until its first run ended: its checkpoints, its

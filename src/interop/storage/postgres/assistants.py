@@ -132,6 +132,7 @@ class PostgresAssistants(Tables):
             await conn.execute(
                 "DELETE FROM assistant_versions WHERE assistant_id = %s", (assistant_id,)
             )
+            await conn.execute("DELETE FROM crons WHERE assistant_id = %s", (assistant_id,))
             return cursor.rowcount > 0
 
     async def search(

@@ -138,6 +138,7 @@ class PostgresThreads(Tables):
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
             await conn.execute("DELETE FROM runs WHERE thread_id = %s", (thread_id,))
+            await conn.execute("DELETE FROM crons WHERE thread_id = %s", (thread_id,))
             return cursor.rowcount > 0
 
     async def search(

@@ -14,6 +14,8 @@ from interop.storage.sqlite import lock
 from interop.storage.sqlite.assistants import SqliteAssistants
 from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
 from interop.storage.sqlite.connection import DbThread, Statement
+from interop.storage.sqlite.crons import SCHEMA as CRONS_SCHEMA
+from interop.storage.sqlite.crons import SqliteCrons
 from interop.storage.sqlite.lock import DatabaseInUse
 from interop.storage.sqlite.runs import SqliteRuns, run_insert
 from interop.storage.sqlite.threads import SqliteThreads, thread_insert
@@ -59,6 +61,7 @@ class SqliteStorage:
             conn = await db.start()
             sync = InteropSqliteSaver(conn)
             await db.run(sync.setup)
+            await db.run(conn.executescript, CRONS_SCHEMA)
         except BaseException:
             await db.close()
             self._release()
@@ -67,6 +70,7 @@ class SqliteStorage:
         self.assistants = SqliteAssistants(db)
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
+        self.crons = SqliteCrons(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
         self._sync = sync
 

@@ -117,6 +117,7 @@ class SqliteAssistants(Tables):
             [
                 ("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)),
                 ("DELETE FROM assistant_versions WHERE assistant_id = ?", (assistant_id,)),
+                ("DELETE FROM crons WHERE assistant_id = ?", (assistant_id,)),
             ]
         )
         return counts[0] > 0

@@ -127,6 +127,7 @@ class SqliteThreads(Tables):
             [
                 ("DELETE FROM threads WHERE thread_id = ?", (thread_id,)),
                 ("DELETE FROM runs WHERE thread_id = ?", (thread_id,)),
+                ("DELETE FROM crons WHERE thread_id = ?", (thread_id,)),
             ]
         )
         return counts[0] > 0
