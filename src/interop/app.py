@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
+from interop.core import store as store_config
 from interop.core.assistants import AssistantService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
@@ -85,6 +86,7 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
     else:
         log.info("loading graphs from %s", path)
     http_config.parse(config.raw.get("http"), path)  # a bad `http` section stops here
+    store_config.parse(config.raw.get("store"), path)  # and a bad `store` section
     return load_graphs(config)
 
 
@@ -111,10 +113,11 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     http = http_config.load(settings.resolve_config())
     user_app = http_config.load_user_app(http)
     metrics = Metrics()
+    store = store_config.load(settings.resolve_config())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        storage = await open_storage(settings.database)
+        storage = await open_storage(settings.database, store)
         broker = await open_broker(settings.redis)
         log.info("event broker: %s", describe(settings.redis))
         assistants = AssistantService(storage, agents)

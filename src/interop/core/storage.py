@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from langgraph.store.base import BaseStore
 
 from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
 
@@ -262,6 +263,11 @@ class Storage(Protocol):
 
     @property
     def checkpoints(self) -> Checkpointer: ...
+
+    @property
+    def store(self) -> BaseStore:
+        """The long-term store graphs reach as `runtime.store` (LangGraph's own store on this
+        backend, with the config file's index and TTL), open once `setup` returns."""
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Store a thread that lived in memory until its first run ended: the thread (with

@@ -179,7 +179,7 @@ class ThreadService:
     async def _graph(self, graph_id: str) -> Pregel[Any]:
         entry = self._assistants.graph(graph_id)
         config = RunnableConfig(configurable={})
-        return await entry.build(config, self._storage.checkpoints.saver)
+        return await entry.build(config, self._storage.checkpoints.saver, self._storage.store)
 
     async def _thread_graph(self, thread: Thread) -> Pregel[Any] | None:
         graph_id = thread.metadata.get("graph_id")

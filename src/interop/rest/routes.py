@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.rest import assistants, runs, state, system, thread_stream, threads
+from interop.rest import assistants, runs, state, store, system, thread_stream, threads
 from interop.rest.routing import Router
 
 router = Router.combine(
@@ -12,4 +12,5 @@ router = Router.combine(
     state.router,
     runs.router,
     thread_stream.router,
+    store.router,
 )
