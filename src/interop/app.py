@@ -20,6 +20,7 @@ from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
 from interop.core import store as store_config
+from interop.core import webhooks as webhook_config
 from interop.core.assistants import AssistantService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
@@ -30,6 +31,7 @@ from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
 from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from interop.rest import wire
 from interop.rest.errors import EXCEPTION_HANDLERS, error_response
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
@@ -87,6 +89,7 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
         log.info("loading graphs from %s", path)
     http_config.parse(config.raw.get("http"), path)  # a bad `http` section stops here
     store_config.parse(config.raw.get("store"), path)  # and a bad `store` section
+    webhook_config.parse(config.raw.get("webhooks"), path)  # and a bad `webhooks` section
     return load_graphs(config)
 
 
@@ -114,6 +117,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     user_app = http_config.load_user_app(http)
     metrics = Metrics()
     store = store_config.load(settings.resolve_config())
+    webhook_policy = webhook_config.load(settings.resolve_config())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,6 +134,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
         runs.add_listener(metrics.on_run)
+        webhooks = webhook_config.Webhooks(webhook_policy, describe=wire.run)
+        runs.check_webhook = webhooks.check
+        runs.add_listener(webhooks.on_run)
         metrics.watch_queue(runs.load)
         await assistants.ensure_system_assistants()
         app.state.storage = storage
@@ -152,6 +159,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()
+            await webhooks.close()
             await broker.aclose()
             await storage.close()
 

@@ -33,7 +33,9 @@ from interop.core.errors import InvalidInput
 log = logging.getLogger("interop.graphs")
 
 # Top-level keys of the config file. Served: what interop reads.
-_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit", "store"})
+_SERVED_KEYS = frozenset(
+    {"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit", "store", "webhooks"}
+)
 # The reference's keys about building a container image: nothing a running graph misses.
 _BUILD_KEYS = frozenset(
     {
@@ -55,7 +57,6 @@ _UNSERVED_KEYS = {
     "checkpointer": "the checkpointer's TTL and serde settings are ignored",
     "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
     "encryption": "the custom encryption handler is not run: data is stored unencrypted",
-    "webhooks": "webhook settings are ignored",
     "ui": "generative UI components are not served",
 }
 BUNDLED_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
