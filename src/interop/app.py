@@ -20,6 +20,7 @@ from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
 from interop.core import store as store_config
+from interop.core import thread_ttl
 from interop.core import webhooks as webhook_config
 from interop.core.assistants import AssistantService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
@@ -90,6 +91,7 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
     http_config.parse(config.raw.get("http"), path)  # a bad `http` section stops here
     store_config.parse(config.raw.get("store"), path)  # and a bad `store` section
     webhook_config.parse(config.raw.get("webhooks"), path)  # and a bad `webhooks` section
+    thread_ttl.parse(config.raw.get("checkpointer"), path)  # and a bad `checkpointer.ttl`
     return load_graphs(config)
 
 
@@ -118,6 +120,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     metrics = Metrics()
     store = store_config.load(settings.resolve_config())
     webhook_policy = webhook_config.load(settings.resolve_config())
+    ttl_config = thread_ttl.load(settings.resolve_config())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -149,6 +152,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )
         await runs.start()
+        ttl = thread_ttl.ThreadTtl(ttl_config, storage, threads)
+        threads.ttl = ttl
+        ttl.start()
         heap.settle("startup")
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
@@ -157,6 +163,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             yield
         finally:
             await mcp_door.close()
+            await ttl.stop()
             await runs.stop()
             await app.state.a2a.close()
             await webhooks.close()

@@ -34,7 +34,18 @@ log = logging.getLogger("interop.graphs")
 
 # Top-level keys of the config file. Served: what interop reads.
 _SERVED_KEYS = frozenset(
-    {"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit", "store", "webhooks"}
+    {
+        "$schema",
+        "graphs",
+        "env",
+        "http",
+        "a2a",
+        "mcp",
+        "toolkit",
+        "store",
+        "webhooks",
+        "checkpointer",
+    }
 )
 # The reference's keys about building a container image: nothing a running graph misses.
 _BUILD_KEYS = frozenset(
@@ -54,7 +65,6 @@ _BUILD_KEYS = frozenset(
 )
 # The reference's keys interop does not serve yet, and what a graph misses meanwhile.
 _UNSERVED_KEYS = {
-    "checkpointer": "the checkpointer's TTL and serde settings are ignored",
     "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
     "encryption": "the custom encryption handler is not run: data is stored unencrypted",
     "ui": "generative UI components are not served",

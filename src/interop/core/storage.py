@@ -29,6 +29,7 @@ from interop.core.models import Assistant, Run, RunStatus, Thread, ThreadStatus
 
 SortOrder = Literal["asc", "desc"]
 AssistantSortKey = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
+ThreadTtlStrategy = Literal["delete", "keep_latest"]
 ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
 
 
@@ -138,6 +139,22 @@ class ThreadStore(Protocol):
         ids: Sequence[str] | None = None,
     ) -> int:
         """How many threads `search` would find with no limit."""
+
+
+class ThreadTtlStore(Protocol):
+    """When threads expire (`ttl_expires_at`) and what happens then (`ttl_strategy`)."""
+
+    async def set(
+        self, thread_id: str, expires_at: datetime | None, strategy: ThreadTtlStrategy | None
+    ) -> bool:
+        """Set (None: clear) the thread's expiry; False when the thread does not exist."""
+
+    async def claim_expired(
+        self, *, at: datetime, limit: int
+    ) -> list[tuple[str, ThreadTtlStrategy]]:
+        """Up to `limit` threads expired at `at` and not busy, with their strategy, their
+        expiry cleared in the same step: safe when several processes sweep at once (each
+        thread is handed to one of them)."""
 
 
 class RunStore(Protocol):
@@ -263,6 +280,9 @@ class Storage(Protocol):
 
     @property
     def checkpoints(self) -> Checkpointer: ...
+
+    @property
+    def thread_ttl(self) -> ThreadTtlStore: ...
 
     @property
     def store(self) -> BaseStore:

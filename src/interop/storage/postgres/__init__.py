@@ -28,6 +28,7 @@ from interop.storage.postgres.pool import (
     open_pool,
 )
 from interop.storage.postgres.runs import PostgresRuns
+from interop.storage.postgres.thread_ttl import PostgresThreadTtl
 from interop.storage.postgres.threads import PostgresThreads
 
 
@@ -59,6 +60,7 @@ class PostgresStorage:
         self.assistants = PostgresAssistants(pool)
         self.threads = PostgresThreads(pool)
         self.runs = PostgresRuns(pool)
+        self.thread_ttl = PostgresThreadTtl(pool)
         self.checkpoints = PostgresCheckpoints(pool)
         settings = self.store_settings
         self.store = AsyncPostgresStore(pool, index=settings.index, ttl=settings.ttl)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpo
 from interop.storage.sqlite.connection import DbThread, Statement
 from interop.storage.sqlite.lock import DatabaseInUse
 from interop.storage.sqlite.runs import SqliteRuns, run_insert
+from interop.storage.sqlite.thread_ttl import SqliteThreadTtl
 from interop.storage.sqlite.threads import SqliteThreads, thread_insert
 
 
@@ -74,6 +75,7 @@ class SqliteStorage:
         self.assistants = SqliteAssistants(db)
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
+        self.thread_ttl = SqliteThreadTtl(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
         self._sync = sync
         try:
