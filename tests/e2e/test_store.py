@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from tests.databases import admin_url
 
-from .support import BACKEND, TIMEOUT, ServerProcess, eventually, running_server
+from .support import BACKEND, ServerProcess, eventually, running_server
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "store_project"
 
@@ -43,24 +43,9 @@ def _serve(workdir: Path, store: dict[str, Any]) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     ttl = {"refresh_on_read": True, "sweep_interval_minutes": 0.01}
     yield from _serve(tmp_path_factory.mktemp("store"), {"ttl": ttl})
-
-
-@pytest.fixture
-async def client(server: ServerProcess) -> AsyncIterator[LangGraphClient]:
-    sdk = get_client(url=server.url, timeout=httpx.Timeout(TIMEOUT))
-    try:
-        yield sdk
-    finally:
-        await sdk.aclose()
-
-
-@pytest.fixture
-async def http(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as raw:
-        yield raw
 
 
 async def test_put_get_search_namespaces_delete(client: LangGraphClient) -> None:

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
@@ -17,7 +16,7 @@ from .support import TIMEOUT, ServerProcess, eventually, running_server, user_me
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("ttl")
     config = {
         "graphs": {"echo": "interop.examples.echo:graph"},
@@ -27,15 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (workdir / "langgraph.json").write_text(json.dumps(config))
     with running_server(workdir) as process:
         yield process
-
-
-@pytest.fixture
-async def client(server: ServerProcess) -> AsyncIterator[LangGraphClient]:
-    sdk = get_client(url=server.url, timeout=httpx.Timeout(TIMEOUT))
-    try:
-        yield sdk
-    finally:
-        await sdk.aclose()
 
 
 async def _exists(client: LangGraphClient, thread_id: str) -> bool:
@@ -90,8 +80,8 @@ async def test_keep_latest_keeps_the_thread_and_its_latest_state(client: LangGra
     "ttl",
     [{"strategy": "archive", "ttl": 5}, {"ttl": -1}, {"ttl": "soon"}, {"strategy": "delete"}],
 )
-async def test_a_bad_ttl_is_422(server: ServerProcess, ttl: object) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http:
+async def test_a_bad_ttl_is_422(server_process: ServerProcess, ttl: object) -> None:
+    async with httpx.AsyncClient(base_url=server_process.url, timeout=TIMEOUT) as http:
         assert (await http.post("/threads", json={"ttl": ttl})).status_code == 422
         thread = (await http.post("/threads", json={})).json()
         patched = await http.patch(f"/threads/{thread['thread_id']}", json={"ttl": ttl})
