@@ -152,7 +152,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )
         await runs.start()
-        ttl = thread_ttl.ThreadTtl(ttl_config, storage, threads)
+        ttl = thread_ttl.ThreadTtl(ttl_config, storage, threads.delete)
         threads.ttl = ttl
         ttl.start()
         heap.settle("startup")

@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import orjson
 
@@ -31,9 +32,6 @@ from interop.core.errors import InvalidInput, NotFound
 from interop.core.graphs import ConfigError
 from interop.core.ids import now
 from interop.core.storage import Storage, ThreadTtlStrategy
-
-if TYPE_CHECKING:
-    from interop.core.threads import ThreadService
 
 log = logging.getLogger("interop.ttl")
 
@@ -101,10 +99,17 @@ def _positive(value: Any) -> bool:
 class ThreadTtl:
     """Stamps threads' expiry and sweeps expired ones."""
 
-    def __init__(self, config: ThreadTtlConfig, storage: Storage, threads: ThreadService) -> None:
+    def __init__(
+        self,
+        config: ThreadTtlConfig,
+        storage: Storage,
+        delete_thread: Callable[[str], Awaitable[None]],
+    ) -> None:
+        """`delete_thread`: the thread service's delete (cancels the thread's runs, removes
+        it, its runs and checkpoints)."""
         self.config = config
         self._storage = storage
-        self._threads = threads
+        self._delete_thread = delete_thread
         self._task: asyncio.Task[None] | None = None
 
     @staticmethod
@@ -141,7 +146,7 @@ class ThreadTtl:
                 if strategy == "keep_latest":
                     await self._storage.checkpoints.prune([thread_id], "keep_latest")
                 else:
-                    await self._threads.delete(thread_id)
+                    await self._delete_thread(thread_id)
             except NotFound:
                 pass  # deleted meanwhile
         if claimed:
