@@ -19,6 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
+from interop.core import store as store_config
+from interop.core import thread_ttl
+from interop.core import webhooks as webhook_config
 from interop.core.assistants import AssistantService
 from interop.core.cron_runner import CronRunner
 from interop.core.crons import CronService
@@ -32,6 +35,7 @@ from interop.core.threads import ThreadService
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
 from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from interop.rest import wire
 from interop.rest.errors import EXCEPTION_HANDLERS, error_response
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
@@ -90,6 +94,9 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
     else:
         log.info("loading graphs from %s", path)
     http_config.parse(config.raw.get("http"), path)  # a bad `http` section stops here
+    store_config.parse(config.raw.get("store"), path)  # and a bad `store` section
+    webhook_config.parse(config.raw.get("webhooks"), path)  # and a bad `webhooks` section
+    thread_ttl.parse(config.raw.get("checkpointer"), path)  # and a bad `checkpointer.ttl`
     return load_graphs(config)
 
 
@@ -116,10 +123,13 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     http = http_config.load(settings.resolve_config())
     user_app = http_config.load_user_app(http)
     metrics = Metrics()
+    store = store_config.load(settings.resolve_config())
+    webhook_policy = webhook_config.load(settings.resolve_config())
+    ttl_config = thread_ttl.load(settings.resolve_config())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        storage = await open_storage(settings.database)
+        storage = await open_storage(settings.database, store)
         broker = await open_broker(settings.redis)
         log.info("event broker: %s", describe(settings.redis))
         assistants = AssistantService(storage, agents)
@@ -139,6 +149,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
         runs.add_listener(metrics.on_run)
+        webhooks = webhook_config.Webhooks(webhook_policy, describe=wire.run)
+        runs.check_webhook = webhooks.check
+        runs.add_listener(webhooks.on_run)
         metrics.watch_queue(runs.load)
         await assistants.ensure_system_assistants()
         app.state.storage = storage
@@ -154,6 +167,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         await runs.start()
         cron_runner.start()
+        ttl = thread_ttl.ThreadTtl(ttl_config, storage, threads.delete)
+        threads.ttl = ttl
+        ttl.start()
         heap.settle("startup")
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
@@ -163,8 +179,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         finally:
             await cron_runner.stop()
             await mcp_door.close()
+            await ttl.stop()
             await runs.stop()
             await app.state.a2a.close()
+            await webhooks.close()
             await broker.aclose()
             await storage.close()
 

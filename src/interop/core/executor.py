@@ -121,7 +121,7 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
         run.status, run.updated_at = "running", now()
         ports.listeners.notify(run, None)
         entry = ports.graph(run.kwargs["graph_id"])
-        graph = await entry.build(config, saver)
+        graph = await entry.build(config, saver, ports.storage.store)
         deadline = asyncio.timeout(ports.run_timeout)
         try:
             async with deadline:

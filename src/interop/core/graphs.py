@@ -25,6 +25,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.func import entrypoint
 from langgraph.graph.state import StateGraph
 from langgraph.pregel import Pregel
+from langgraph.store.base import BaseStore
 from pydantic import TypeAdapter
 
 from interop.core.errors import InvalidInput
@@ -32,7 +33,20 @@ from interop.core.errors import InvalidInput
 log = logging.getLogger("interop.graphs")
 
 # Top-level keys of the config file. Served: what interop reads.
-_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit"})
+_SERVED_KEYS = frozenset(
+    {
+        "$schema",
+        "graphs",
+        "env",
+        "http",
+        "a2a",
+        "mcp",
+        "toolkit",
+        "store",
+        "webhooks",
+        "checkpointer",
+    }
+)
 # The reference's keys about building a container image: nothing a running graph misses.
 _BUILD_KEYS = frozenset(
     {
@@ -51,11 +65,8 @@ _BUILD_KEYS = frozenset(
 )
 # The reference's keys interop does not serve yet, and what a graph misses meanwhile.
 _UNSERVED_KEYS = {
-    "store": "the store's index and TTL settings are ignored (no semantic search)",
-    "checkpointer": "the checkpointer's TTL and serde settings are ignored",
     "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
     "encryption": "the custom encryption handler is not run: data is stored unencrypted",
-    "webhooks": "webhook settings are ignored",
     "ui": "generative UI components are not served",
 }
 BUNDLED_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
@@ -77,18 +88,23 @@ class GraphEntry:
     graph: Pregel[Any] | None = None
     factory: Factory | None = None
     description: str | None = None
-    _bound: dict[int, Pregel[Any]] = field(default_factory=dict)
+    _bound: dict[tuple[int, int], Pregel[Any]] = field(default_factory=dict)
 
     async def build(
-        self, config: RunnableConfig, checkpointer: BaseCheckpointSaver[Any] | None
+        self,
+        config: RunnableConfig,
+        checkpointer: BaseCheckpointSaver[Any] | None,
+        store: BaseStore | None = None,
     ) -> Pregel[Any]:
-        """The graph to run with `checkpointer` attached. Static graphs are bound once per
-        checkpointer and reused; factories are called with the run's config each time."""
+        """The graph to run with `checkpointer` and `store` attached. Static graphs are bound
+        once per checkpointer and store and reused; factories are called with the run's config
+        each time."""
+        update = {"checkpointer": checkpointer, "store": store}
         if self.graph is not None:
-            key = id(checkpointer)
+            key = (id(checkpointer), id(store))
             bound = self._bound.get(key)
             if bound is None:
-                bound = self.graph.copy(update={"checkpointer": checkpointer})
+                bound = self.graph.copy(update=update)
                 self._bound[key] = bound
             return bound
         assert self.factory is not None
@@ -97,7 +113,7 @@ class GraphEntry:
         if inspect.isawaitable(made):
             made = await made
         graph = _as_pregel(made, self.spec)
-        return graph.copy(update={"checkpointer": checkpointer})
+        return graph.copy(update=update)
 
     async def schema_graph(self) -> Pregel[Any]:
         """A graph instance to read structure and schemas from."""

@@ -7,7 +7,7 @@ end in `interop.core.outcomes`; this module owns the requests around them.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from interop.core.assistants import AssistantService
@@ -42,6 +42,8 @@ class RunService:
         self.broker = scheduler.ports.broker
         self.assistants = assistants
         self.threads = threads
+        # Checks a run's `webhook` URL against the config's policy (InvalidInput when refused).
+        self.check_webhook: Callable[[str], None] | None = None
 
     def add_listener(self, listener: RunListener) -> None:
         """Call `listener(run, outcome)` when a run starts (outcome None) and when it ends.
@@ -82,6 +84,8 @@ class RunService:
         for mode in request.stream_mode:
             if mode not in STREAM_MODES:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")
+        if request.webhook and self.check_webhook is not None:
+            self.check_webhook(request.webhook)
         assistant = await self.assistants.get(request.assistant_id)
         graph_id = assistant.graph_id
         deferred = thread_id is None and persist_at_end and request.on_completion == "keep"

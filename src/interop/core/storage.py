@@ -23,11 +23,13 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from langgraph.store.base import BaseStore
 
 from interop.core.models import Assistant, Cron, Run, RunStatus, Thread, ThreadStatus
 
 SortOrder = Literal["asc", "desc"]
 AssistantSortKey = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
+ThreadTtlStrategy = Literal["delete", "keep_latest"]
 ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
 # A run write's fencing condition: the run's stored (status, attempt). A process holding a run
 # under a lease passes ("running", the attempt it claimed); one ending a pending run passes
@@ -145,6 +147,22 @@ class ThreadStore(Protocol):
         ids: Sequence[str] | None = None,
     ) -> int:
         """How many threads `search` would find with no limit."""
+
+
+class ThreadTtlStore(Protocol):
+    """When threads expire (`ttl_expires_at`) and what happens then (`ttl_strategy`)."""
+
+    async def set(
+        self, thread_id: str, expires_at: datetime | None, strategy: ThreadTtlStrategy | None
+    ) -> bool:
+        """Set (None: clear) the thread's expiry; False when the thread does not exist."""
+
+    async def claim_expired(
+        self, *, at: datetime, limit: int
+    ) -> list[tuple[str, ThreadTtlStrategy]]:
+        """Up to `limit` threads expired at `at` and not busy, with their strategy, their
+        expiry cleared in the same step: safe when several processes sweep at once (each
+        thread is handed to one of them)."""
 
 
 class RunStore(Protocol):
@@ -341,6 +359,14 @@ class Storage(Protocol):
 
     @property
     def crons(self) -> CronStore: ...
+
+    @property
+    def thread_ttl(self) -> ThreadTtlStore: ...
+
+    @property
+    def store(self) -> BaseStore:
+        """The long-term store graphs reach as `runtime.store` (LangGraph's own store on this
+        backend, with the config file's index and TTL), open once `setup` returns."""
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Store a thread that lived in memory until its first run ended: the thread (with

@@ -18,6 +18,7 @@ from interop.core.models import Thread, ThreadStatus
 from interop.core.ports import ThreadRunCanceller
 from interop.core.state import checkpoint_record, empty_state, snapshot_record, thread_interrupts
 from interop.core.storage import SortOrder, Storage, ThreadSortKey
+from interop.core.thread_ttl import ThreadTtl
 
 _SORT_KEYS: frozenset[str] = frozenset(get_args(ThreadSortKey))
 
@@ -34,6 +35,7 @@ class ThreadService:
         self._storage = storage
         self._assistants = assistants
         self._runs = runs  # deleting a thread cancels its runs first
+        self.ttl: ThreadTtl | None = None  # stamps threads' expiry (set by the app)
 
     async def create(
         self,
@@ -42,8 +44,10 @@ class ThreadService:
         metadata: dict[str, Any] | None = None,
         if_exists: Literal["raise", "do_nothing"] = "raise",
         supersteps: Sequence[dict[str, Any]] | None = None,
+        ttl: dict[str, Any] | None = None,
     ) -> Thread:
         """Create a thread; Conflict when the id exists (unless if_exists=do_nothing)."""
+        ThreadTtl.check(ttl)
         stamp = now()
         thread = Thread(
             thread_id=thread_id or new_id(),
@@ -55,6 +59,8 @@ class ThreadService:
             if if_exists == "do_nothing":
                 return await self.get(thread.thread_id)
             raise Conflict(f"Thread '{thread.thread_id}' already exists.")
+        if self.ttl is not None:
+            await self.ttl.apply(thread.thread_id, ttl, created=True)
         if supersteps:
             await self._apply_supersteps(thread, supersteps)
             return await self.get(thread.thread_id)
@@ -87,14 +93,20 @@ class ThreadService:
             raise NotFound(f"Thread '{thread_id}' not found.")
         return thread
 
-    async def update(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
-        """Merge `metadata` into the thread's (top-level keys replaced, as for assistants)."""
+    async def update(
+        self, thread_id: str, metadata: dict[str, Any], ttl: dict[str, Any] | None = None
+    ) -> Thread:
+        """Merge `metadata` into the thread's (top-level keys replaced, as for assistants);
+        a `ttl` restarts the thread's expiry."""
+        ThreadTtl.check(ttl)
         thread = await self.get(thread_id)
         updated = replace(thread, metadata={**thread.metadata, **metadata}, updated_at=now())
         if not await self._storage.threads.set_metadata(
             thread_id, updated.metadata, at=updated.updated_at
         ):
             raise NotFound(f"Thread '{thread_id}' not found.")
+        if self.ttl is not None and ttl is not None:
+            await self.ttl.apply(thread_id, ttl, created=False)
         return updated
 
     async def delete(self, thread_id: str) -> None:
@@ -179,7 +191,7 @@ class ThreadService:
     async def _graph(self, graph_id: str) -> Pregel[Any]:
         entry = self._assistants.graph(graph_id)
         config = RunnableConfig(configurable={})
-        return await entry.build(config, self._storage.checkpoints.saver)
+        return await entry.build(config, self._storage.checkpoints.saver, self._storage.store)
 
     async def _thread_graph(self, thread: Thread) -> Pregel[Any] | None:
         graph_id = thread.metadata.get("graph_id")

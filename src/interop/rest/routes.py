@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.rest import assistants, crons, runs, state, system, thread_stream, threads
+from interop.rest import assistants, crons, runs, state, store, system, thread_stream, threads
 from interop.rest.routing import Router
 
 router = Router.combine(
@@ -13,4 +13,5 @@ router = Router.combine(
     crons.router,
     runs.router,
     thread_stream.router,
+    store.router,
 )

@@ -6,17 +6,18 @@ import sqlite3
 from collections.abc import Callable
 
 from interop.core.storage import Storage
+from interop.core.store import StoreSettings
 from interop.storage.errors import StorageUnavailable
 
 
-async def open_storage(url: str) -> Storage:
+async def open_storage(url: str, store: StoreSettings | None = None) -> Storage:
     """Open (and set up) the storage named by a database URL; its scheme picks the backend:
     `sqlite:///path`, `sqlite:///:memory:`, `postgresql://user:password@host:port/database`
     (also `postgres://`).
 
     Raises StorageUnavailable (a ValueError; one line naming what failed, never a password)
     for a URL of any other kind, a malformed URL, or a database that cannot be reached or set
-    up."""
+    up. `store`: the long-term store's index and TTL (the config file's `store` key)."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     opener = _OPENERS.get(scheme)
     if opener is None:
@@ -25,7 +26,7 @@ async def open_storage(url: str) -> Storage:
             f" {', '.join(sorted(_OPENERS))} (e.g. sqlite:///path,"
             " postgresql://user@host:5432/database)"
         )
-    storage = opener(url)
+    storage = opener(url, store)
     try:
         await storage.setup()
     except (sqlite3.Error, OSError) as exc:
@@ -40,20 +41,20 @@ async def check_storage(url: str) -> None:
     await storage.close()
 
 
-def _sqlite(url: str) -> Storage:
+def _sqlite(url: str, store: StoreSettings | None) -> Storage:
     # Imported here: a process loads only the backend its URL names.
     from interop.storage.sqlite import SqliteStorage
 
-    return SqliteStorage(sqlite_path(url))
+    return SqliteStorage(sqlite_path(url), store)
 
 
-def _postgres(url: str) -> Storage:
+def _postgres(url: str, store: StoreSettings | None) -> Storage:
     from interop.storage.postgres import PostgresStorage
 
-    return PostgresStorage(url)
+    return PostgresStorage(url, store)
 
 
-_OPENERS: dict[str, Callable[[str], Storage]] = {
+_OPENERS: dict[str, Callable[[str, StoreSettings | None], Storage]] = {
     "sqlite": _sqlite,
     "postgresql": _postgres,
     "postgres": _postgres,

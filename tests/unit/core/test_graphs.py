@@ -163,7 +163,7 @@ def test_read_config_unserved_keys_warn_and_build_keys_do_not(
         "dependencies": ["."],
         "python_version": "3.12",
         "dockerfile_lines": [],
-        "store": {"index": {}},
+        "ui": {"widget": "./ui.tsx"},
         "auth": {"path": "./auth.py:auth"},
     }
     with caplog.at_level(logging.WARNING, logger="interop.graphs"):
@@ -174,7 +174,7 @@ def test_read_config_unserved_keys_warn_and_build_keys_do_not(
         for r in caplog.records
         if r.name == "interop.graphs" and r.levelno == logging.WARNING
     )
-    assert warned == ["auth", "store"]
+    assert warned == ["auth", "ui"]
 
 
 @pytest.mark.parametrize("key", ["graph", "enviroment", "htttp", "dependancies"])

@@ -4,12 +4,17 @@ SqliteSaver; all on one connection owned by one database thread (see `connection
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
 from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from interop.core.models import Run, Thread
+from interop.core.store import StoreSettings
+from interop.storage.errors import StorageUnavailable
 from interop.storage.sqlite import lock
 from interop.storage.sqlite.assistants import SqliteAssistants
 from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
@@ -18,6 +23,7 @@ from interop.storage.sqlite.crons import SCHEMA as CRONS_SCHEMA
 from interop.storage.sqlite.crons import SqliteCrons
 from interop.storage.sqlite.lock import DatabaseInUse
 from interop.storage.sqlite.runs import SqliteRuns, run_insert
+from interop.storage.sqlite.thread_ttl import SqliteThreadTtl
 from interop.storage.sqlite.threads import SqliteThreads, thread_insert
 
 
@@ -41,9 +47,11 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
 class SqliteStorage:
     """The core's Storage protocol on one SQLite database file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, store: StoreSettings | None = None) -> None:
         self.path = path
+        self.store_settings = store or StoreSettings()
         self._db: DbThread | None = None
+        self._store_conn: aiosqlite.Connection | None = None
         self._adoptions: list[_Adoption] = []
         self._adopter: asyncio.Task[None] | None = None
         self._lock: str | None = None
@@ -71,8 +79,31 @@ class SqliteStorage:
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
         self.crons = SqliteCrons(db)
+        self.thread_ttl = SqliteThreadTtl(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
         self._sync = sync
+        try:
+            self.store = await self._open_store()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _open_store(self) -> AsyncSqliteStore:
+        """LangGraph's AsyncSqliteStore on its own connection to the same file (its tables
+        beside ours; `:memory:` gets a store of its own), its TTL sweeper started."""
+        settings = self.store_settings
+        if settings.index is not None and not hasattr(sqlite3.Connection, "enable_load_extension"):
+            raise StorageUnavailable(
+                "store.index needs the sqlite-vec extension, and this Python's sqlite3 module "
+                "cannot load extensions: use a Python built with them, or PostgreSQL (pgvector)"
+            )
+        conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
+        self._store_conn = conn
+        store = AsyncSqliteStore(conn, index=settings.index, ttl=settings.ttl)
+        await store.setup()
+        if settings.sweep_minutes is not None:
+            await store.start_ttl_sweeper(settings.sweep_minutes)  # type: ignore[arg-type]
+        return store
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Write a thread that lived in memory until its first run ended: its checkpoints, its
@@ -120,6 +151,12 @@ class SqliteStorage:
         if self._adopter is not None:
             # Adoptions already handed over are written before the database closes.
             await asyncio.gather(self._adopter, return_exceptions=True)
+        store: AsyncSqliteStore | None = getattr(self, "store", None)
+        if store is not None:
+            await store.stop_ttl_sweeper(timeout=5)
+        if self._store_conn is not None:
+            await self._store_conn.close()
+            self._store_conn = None
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -77,6 +77,8 @@ CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at, run_id);
 ADDED_COLUMNS = [
     ("runs", "lease_owner", "TEXT"),  # run claims: who holds a running run's lease
     ("runs", "lease_expires_at", "TEXT"),  # and until when
+    ("threads", "ttl_expires_at", "TEXT"),  # thread TTL: when the thread expires (thread_ttl.py)
+    ("threads", "ttl_strategy", "TEXT"),  # and what then happens to it
 ]
 
 

@@ -1,0 +1,198 @@
+"""REST: the long-term store (items by namespace and key, search, namespaces), as
+`langgraph-sdk`'s `client.store` calls it. The store is the storage backend's LangGraph store,
+the same one graphs reach as `runtime.store`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Literal, TypeVar
+
+from langgraph.store.base import BaseStore, InvalidNamespaceError
+from pydantic import BaseModel, Field, StrictBool, StrictStr
+from starlette.requests import Request
+from starlette.responses import Response
+
+from interop.rest.errors import RequestError
+from interop.rest.models import Body, Json
+from interop.rest.routing import Router, json_ok, no_content, parse_body, query_bool
+
+router = Router()
+route = router.route
+T = TypeVar("T")
+
+Namespace = list[StrictStr]
+Minutes = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class StorePut(Body):
+    namespace: Namespace
+    key: StrictStr
+    value: Json
+    index: Literal[False] | list[StrictStr] | None = None
+    ttl: Minutes | None = None
+
+
+class StoreDelete(Body):
+    namespace: Namespace = Field(default_factory=list)
+    key: StrictStr
+
+
+class StoreSearch(Body):
+    namespace_prefix: Namespace | None = None
+    filter: Json | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    query: StrictStr | None = None
+    refresh_ttl: StrictBool | None = None
+
+
+class StoreNamespaces(Body):
+    prefix: Namespace | None = None
+    suffix: Namespace | None = None
+    max_depth: int | None = Field(default=None, ge=1)
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class Item(BaseModel):
+    namespace: list[str]
+    key: str
+    value: Json
+    created_at: str
+    updated_at: str
+
+
+class SearchItem(Item):
+    score: float | None = None
+
+
+class SearchItems(BaseModel):
+    items: list[SearchItem]
+
+
+def _store(request: Request) -> BaseStore:
+    return request.app.state.storage.store  # type: ignore[no-any-return]
+
+
+def _labels(namespace: list[str], name: str) -> tuple[str, ...]:
+    """Labels are non-empty and hold no period (the SDK joins them with periods)."""
+    for label in namespace:
+        if not label or "." in label or "\x00" in label:
+            raise RequestError(
+                422, f"Invalid {name}: labels must be non-empty and contain no '.' character."
+            )
+    return tuple(namespace)
+
+
+async def _call(operation: Awaitable[T]) -> T:
+    """The store's own namespace checks (empty namespace, reserved root) answer 422."""
+    try:
+        return await operation
+    except InvalidNamespaceError as exc:
+        raise RequestError(422, str(exc)) from exc
+
+
+@route(
+    "PUT",
+    "/store/items",
+    summary="Store or update an item",
+    tag="Store",
+    body=StorePut,
+    status=204,
+)
+async def put_item(request: Request) -> Response:
+    body = await parse_body(request, StorePut)
+    namespace = _labels(body.namespace, "namespace")
+    if not namespace:
+        raise RequestError(422, "Invalid namespace: it must have at least one label.")
+    await _call(
+        _store(request).aput(namespace, body.key, body.value, index=body.index, ttl=body.ttl)
+    )
+    return no_content()
+
+
+@route(
+    "GET",
+    "/store/items",
+    summary="Retrieve a single item",
+    tag="Store",
+    response=Item,
+    query={"key": "string", "namespace": "string", "refresh_ttl": "boolean"},
+)
+async def get_item(request: Request) -> Response:
+    key = request.query_params.get("key")
+    if not key:
+        raise RequestError(422, "Query parameter 'key' is required.")
+    raw = request.query_params.get("namespace", "")
+    # The SDK sends the namespace as its labels joined with periods.
+    namespace = tuple(raw.split(".")) if raw else ()
+    if any(not label for label in namespace):
+        raise RequestError(422, "Invalid namespace: labels must be non-empty.")
+    params = request.query_params
+    refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in params else None
+    item = await _call(_store(request).aget(namespace, key, refresh_ttl=refresh))
+    # As the reference: a missing item is `null`, not an error.
+    return json_ok(item.dict() if item is not None else None)
+
+
+@route(
+    "DELETE",
+    "/store/items",
+    summary="Delete an item",
+    tag="Store",
+    body=StoreDelete,
+    status=204,
+)
+async def delete_item(request: Request) -> Response:
+    body = await parse_body(request, StoreDelete)
+    namespace = _labels(body.namespace, "namespace")
+    await _call(_store(request).adelete(namespace, body.key))
+    return no_content()
+
+
+@route(
+    "POST",
+    "/store/items/search",
+    summary="Search items by namespace prefix, filter and (with an index) a query",
+    tag="Store",
+    body=StoreSearch,
+    response=SearchItems,
+)
+async def search_items(request: Request) -> Response:
+    body = await parse_body(request, StoreSearch, allow_empty=True)
+    prefix = _labels(body.namespace_prefix or [], "namespace_prefix")
+    found = await _call(
+        _store(request).asearch(
+            prefix,
+            query=body.query,
+            filter=body.filter,
+            limit=body.limit,
+            offset=body.offset,
+            refresh_ttl=body.refresh_ttl,
+        )
+    )
+    return json_ok({"items": [item.dict() for item in found]})
+
+
+@route(
+    "POST",
+    "/store/namespaces",
+    summary="List namespaces",
+    tag="Store",
+    body=StoreNamespaces,
+    response=list[list[str]],
+)
+async def list_namespaces(request: Request) -> Response:
+    body = await parse_body(request, StoreNamespaces, allow_empty=True)
+    prefix = _labels(body.prefix, "prefix") if body.prefix else None
+    suffix = _labels(body.suffix, "suffix") if body.suffix else None
+    found = await _call(
+        _store(request).alist_namespaces(
+            prefix=prefix,
+            suffix=suffix,
+            max_depth=body.max_depth,
+            limit=body.limit,
+            offset=body.offset,
+        )
+    )
+    return json_ok([list(namespace) for namespace in found])
