@@ -32,7 +32,7 @@ from interop.core.errors import InvalidInput
 log = logging.getLogger("interop.graphs")
 
 # Top-level keys of the config file. Served: what interop reads.
-_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit"})
+_SERVED_KEYS = frozenset({"$schema", "graphs", "env", "http", "a2a", "mcp", "toolkit", "auth"})
 # The reference's keys about building a container image: nothing a running graph misses.
 _BUILD_KEYS = frozenset(
     {
@@ -53,7 +53,6 @@ _BUILD_KEYS = frozenset(
 _UNSERVED_KEYS = {
     "store": "the store's index and TTL settings are ignored (no semantic search)",
     "checkpointer": "the checkpointer's TTL and serde settings are ignored",
-    "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
     "encryption": "the custom encryption handler is not run: data is stored unencrypted",
     "webhooks": "webhook settings are ignored",
     "ui": "generative UI components are not served",

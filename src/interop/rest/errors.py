@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from interop.core.errors import (
     Conflict,
+    Forbidden,
     InteropError,
     InvalidInput,
     NotFound,
@@ -25,6 +26,7 @@ STATUS: dict[type[InteropError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     Unauthorized: 401,
+    Forbidden: 403,
     Unavailable: 503,
 }
 
