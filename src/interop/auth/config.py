@@ -38,7 +38,7 @@ def parse(raw: Any, config_path: Path | None) -> AuthConfig | None:
     path = raw.get("path")
     if path is not None and (not isinstance(path, str) or ":" not in path):
         raise ConfigError(f"{where}.path: expected 'path/to/file.py:attr', got {path!r}")
-    openapi = raw.get("openapi") or {}
+    openapi = raw.get("openapi", {})
     if not isinstance(openapi, dict):
         raise ConfigError(f"{where}.openapi: expected an object")
     disable_studio = raw.get("disable_studio_auth", False)
