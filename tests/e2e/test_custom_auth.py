@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "conformance" / "rest" / "custom_auth"
 TOKENS = {"alice": "token-alice", "bob": "token-bob"}
 THREAD = "interop/thread_id"
+IGNORED = "the-simple-token"
 
 
 def _bearer(user: str) -> dict[str, str]:
@@ -41,7 +42,9 @@ def _bearer(user: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("custom-auth")
-    with running_server(workdir, "--config", str(PROJECT / "langgraph.json")) as process:
+    # --auth-token beside a custom handler is ignored (with a warning): the handler decides.
+    args = ("--config", str(PROJECT / "langgraph.json"), "--auth-token", IGNORED)
+    with running_server(workdir, *args) as process:
         yield process
 
 
@@ -84,11 +87,13 @@ def test_rest_conformance_auth_checks_pass(server: ServerProcess) -> None:
     assert " passed" in result.stdout and "skipped" not in result.stdout
 
 
-async def test_openapi_and_ok_stay_reachable(server: ServerProcess) -> None:
+async def test_open_paths_and_the_ignored_token(server: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http:
         assert (await http.get("/ok")).status_code == 200
         assert (await http.get("/openapi.json")).status_code == 401
         assert (await http.get("/openapi.json", headers=_bearer("bob"))).status_code == 200
+        ignored = {"Authorization": f"Bearer {IGNORED}"}
+        assert (await http.post("/threads/search", json={}, headers=ignored)).status_code == 401
 
 
 # -- A2A -------------------------------------------------------------------------------------

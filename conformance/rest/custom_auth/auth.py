@@ -38,8 +38,12 @@ def _stamped(value: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 
 @auth.on
-async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
-    """Threads, runs, crons, store: stamp the owner on writes, filter everything by it."""
+async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Threads, runs, crons: stamp the owner on writes, filter everything by it. The store:
+    each user's items live under their identity (its first namespace label)."""
+    if ctx.resource == "store":
+        value["namespace"] = (ctx.user.identity, *value.get("namespace", ()))
+        return None
     filters = {"owner": ctx.user.identity}
     if isinstance(value, dict):
         _stamped(value, **filters)

@@ -255,12 +255,25 @@ def _principal(result: Any) -> Principal:
         log.error("the authenticate handler returned %r: expected a str, dict or user", result)
         raise AuthenticationFailed(500, "Authentication handler error.", None)
     permissions: Sequence[str] = getattr(user, "permissions", ()) or ()
+    fields = user.fields if isinstance(user, User) else {}
     return Principal(
         identity=user.identity,
         permissions=tuple(str(p) for p in permissions),
         user=user,
         display_name=str(getattr(user, "display_name", "") or user.identity),
+        fields={k: v for k, v in fields.items() if _is_json(v)},
     )
+
+
+def _is_json(value: Any) -> bool:
+    """Whether `value` is plain JSON (what a run's stored config can hold)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
 
 
 def _checked_filters(filters: dict[str, Any], handler: Handler) -> Filters:

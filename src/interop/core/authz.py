@@ -27,6 +27,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from interop.core.errors import Forbidden
+
 Filters = dict[str, Any]
 
 
@@ -39,6 +41,7 @@ class Principal:
     permissions: tuple[str, ...] = ()
     user: Any = None
     display_name: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)  # the user as JSON (run configs)
 
 
 class Policy(Protocol):
@@ -92,6 +95,41 @@ async def search_filter(resource: str, value: dict[str, Any]) -> tuple[dict[str,
     value["metadata"] = dict(value.get("metadata") or {})
     filters = await authorize(resource, "search", value)
     return narrow(value["metadata"] or None, filters)
+
+
+async def authorize_store(action: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The hook of the store routes: ask the caller's policy about `action` (put, get, search,
+    list_namespaces, delete) with the request's `value` (`namespace` as a tuple, plus `key`,
+    `value`, `filter`, `query`, `limit`, `offset`, `prefix`, `suffix`, `max_depth` as the
+    action has them) and return `value` as the policy left it: a policy scopes the store by
+    rewriting `namespace`. Items of the store carry no metadata, so a policy answering with a
+    filter is refused (Forbidden) rather than ignored. Raises what the policy raises."""
+    if isinstance(value.get("namespace"), list):
+        value["namespace"] = tuple(value["namespace"])
+    if await authorize("store", action, value):
+        raise Forbidden("The store cannot apply an authorization filter.")
+    return value
+
+
+def run_configurable() -> dict[str, Any]:
+    """What a run's `configurable` carries about the caller who created it (empty without
+    one): `langgraph_auth_user` (a JSON record), `langgraph_auth_user_id`,
+    `langgraph_auth_permissions`, as the reference server passes them to graphs."""
+    caller = _caller.get()
+    if caller is None:
+        return {}
+    principal = caller.principal
+    user = {
+        **principal.fields,
+        "identity": principal.identity,
+        "permissions": list(principal.permissions),
+        "display_name": principal.display_name or principal.identity,
+    }
+    return {
+        "langgraph_auth_user": user,
+        "langgraph_auth_user_id": principal.identity,
+        "langgraph_auth_permissions": list(principal.permissions),
+    }
 
 
 def matches(filters: Mapping[str, Any] | None, metadata: Mapping[str, Any]) -> bool:

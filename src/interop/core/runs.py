@@ -147,6 +147,7 @@ class RunService:
         configurable = {
             **assistant.config.get("configurable", {}),
             **request.config.get("configurable", {}),
+            **authz.run_configurable(),
             "run_id": run_id,
             "thread_id": thread_id,
             "graph_id": graph_id,

@@ -89,3 +89,44 @@ async def test_search_filter_is_empty_when_the_search_contradicts_the_policy() -
     # (the recorder stamps owner=alice over the asked owner=bob, as a stamping policy would)
     with authz.acting_as(authz.Caller(authz.Principal(identity="x"), Recorder({"owner": "y"}))):
         assert (await authz.search_filter("threads", {}))[1] is False
+
+
+async def test_store_hook_returns_the_value_the_policy_scoped() -> None:
+    class Scoping:
+        async def authorize(
+            self, principal: authz.Principal, resource: str, action: str, value: dict[str, Any]
+        ) -> authz.Filters | None:
+            assert (resource, action) == ("store", "put")
+            value["namespace"] = (principal.identity, *value["namespace"])
+            return None
+
+    assert await authz.authorize_store("get", {"namespace": ["a"]}) == {"namespace": ("a",)}
+    with authz.acting_as(authz.Caller(authz.Principal(identity="alice"), Scoping())):
+        scoped = await authz.authorize_store("put", {"namespace": ["notes"], "key": "k"})
+    assert scoped == {"namespace": ("alice", "notes"), "key": "k"}
+
+
+async def test_a_filter_on_the_store_is_refused() -> None:
+    with (
+        authz.acting_as(authz.Caller(authz.Principal(identity="a"), Recorder({"owner": "a"}))),
+        pytest.raises(authz.Forbidden),
+    ):
+        await authz.authorize_store("search", {"namespace": ()})
+
+
+async def test_runs_carry_the_caller_into_their_configurable() -> None:
+    assert authz.run_configurable() == {}
+    principal = authz.Principal(
+        identity="alice", permissions=("p",), display_name="Alice", fields={"org": "o"}
+    )
+    with authz.acting_as(authz.Caller(principal, Recorder(None))):
+        assert authz.run_configurable() == {
+            "langgraph_auth_user": {
+                "org": "o",
+                "identity": "alice",
+                "permissions": ["p"],
+                "display_name": "Alice",
+            },
+            "langgraph_auth_user_id": "alice",
+            "langgraph_auth_permissions": ["p"],
+        }
