@@ -69,6 +69,13 @@ def current() -> Caller | None:
     return _caller.get()
 
 
+def identity() -> str | None:
+    """The current caller's identity (None without one): what a door's in-memory records of a
+    caller's work (MCP tasks) are stamped with and looked up by."""
+    caller = _caller.get()
+    return caller.principal.identity if caller is not None else None
+
+
 @contextlib.contextmanager
 def acting_as(caller: Caller | None) -> Iterator[None]:
     """Serve the enclosed code (and the tasks it starts) for `caller`."""
