@@ -26,7 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from .a2a.test_sdk_client import MODES, card_of, send, text_message
-from .support import TIMEOUT, ServerProcess, running_server
+from .support import TIMEOUT, ServerProcess, parse_sse, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "conformance" / "rest" / "custom_auth"
@@ -212,3 +212,73 @@ async def test_mcp_without_credentials_is_401_with_a_challenge(server: ServerPro
     ):  # the client cannot start without credentials: the server's 401 error
         async with mcp_client(server.url, None, "legacy") as anonymous:
             await anonymous.list_tools()
+
+
+async def _legacy_session(http: httpx.AsyncClient) -> dict[str, str]:
+    """A 2025-11-25 session over raw HTTP (the caller is the client's Authorization)."""
+    accept = "application/json, text/event-stream"
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    response = await http.post("/mcp", headers={"accept": accept}, json=body)
+    assert response.status_code == 200, response.text
+    headers = {
+        "accept": accept,
+        "mcp-session-id": response.headers["mcp-session-id"],
+        "mcp-protocol-version": "2025-11-25",
+    }
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    await http.post("/mcp", headers=headers, json=initialized)
+    return headers
+
+
+async def _rpc(
+    http: httpx.AsyncClient, session: dict[str, str], method: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    response = await http.post(
+        "/mcp",
+        headers=session,
+        json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params},
+    )
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        records, _ = parse_sse(response.text)
+        message: dict[str, Any] = records[-1].data
+        return message
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def test_mcp_task_of_another_user_is_unknown(server: ServerProcess, shared: str) -> None:
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=_bearer("alice"), timeout=TIMEOUT) as alice,
+        httpx.AsyncClient(base_url=server.url, headers=_bearer("bob"), timeout=TIMEOUT) as bob,
+    ):
+        mine = await _legacy_session(alice)
+        listed = await _rpc(alice, mine, "tools/list", {})
+        tool = next(
+            t["name"]
+            for t in listed["result"]["tools"]
+            if t.get("_meta", {}).get("interop/assistant_id") == shared
+        )
+        call = {"name": tool, "arguments": {"message": "task"}, "task": {"ttl": 60_000}}
+        created = await _rpc(alice, mine, "tools/call", call)
+        task_id = created["result"]["task"]["taskId"]
+        theirs = await _legacy_session(bob)
+        for method in ("tasks/get", "tasks/result", "tasks/cancel"):
+            refused = await _rpc(bob, theirs, method, {"taskId": task_id})
+            assert refused["error"]["code"] == -32602, method
+        assert task_id not in {
+            t["taskId"] for t in (await _rpc(bob, theirs, "tasks/list", {}))["result"]["tasks"]
+        }
+        result = await _rpc(alice, mine, "tasks/result", {"taskId": task_id})
+        assert "result" in result and not result["result"].get("isError")
+        assert task_id in {
+            t["taskId"] for t in (await _rpc(alice, mine, "tasks/list", {}))["result"]["tasks"]
+        }
