@@ -25,6 +25,7 @@ from langgraph_sdk.client import LangGraphClient
 from .agents import cleanup_thread
 
 BASE_URL_ENV = "INTEROP_BASE_URL"
+AUTH_TOKENS_ENV = "INTEROP_AUTH_TOKENS"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +38,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             help=f"base URL of the server under test (or set {BASE_URL_ENV})",
         )
+    group.addoption(
+        "--auth-tokens",
+        action="store",
+        default=os.environ.get(AUTH_TOKENS_ENV),
+        help=(
+            "ALICE,BOB: run the custom auth checks (test_custom_auth.py) with these two users'"
+            " bearer tokens, against a server started with custom_auth/langgraph.json"
+            f" (or set {AUTH_TOKENS_ENV})"
+        ),
+    )
     group.addoption(
         "--oversize-bytes",
         action="store",

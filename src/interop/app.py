@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,10 +11,10 @@ from pathlib import Path
 import swagger_ui
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from interop import auth as custom_auth
 from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
@@ -36,7 +35,7 @@ from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
 from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from interop.rest import wire
-from interop.rest.errors import EXCEPTION_HANDLERS, error_response
+from interop.rest.errors import EXCEPTION_HANDLERS
 from interop.rest.openapi import build_openapi, docs_endpoint, openapi_endpoint
 from interop.rest.routes import router
 from interop.settings import Settings
@@ -45,44 +44,6 @@ from interop.toolkit import routes as toolkit
 from interop.transport_security import HostOriginGuard
 
 log = logging.getLogger("interop")
-
-_OPEN_PATHS = frozenset({"/ok"})
-
-
-class BearerAuth:
-    """Requires `Authorization: Bearer <token>` on every HTTP route except /ok and the A2A agent
-    cards (401 otherwise)."""
-
-    def __init__(
-        self, app: ASGIApp, token: str | None, open_routes: list[BaseRoute] | None = None
-    ) -> None:
-        self.app = app
-        self.expected = token.encode() if token else None
-        # The routes of the user's `http.app` are the user's to protect (as in the reference).
-        self.open_routes = open_routes or []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.expected is None
-            or scope["type"] != "http"
-            or scope["path"] in _OPEN_PATHS
-            or a2a.is_open_path(scope["path"])
-            or scope["path"] in mcp_http.OPEN_PATHS
-            or scope["path"] in toolkit.OPEN_PATHS
-            or any(route.matches(scope)[0] != Match.NONE for route in self.open_routes)
-        ):
-            await self.app(scope, receive, send)
-            return
-        scheme, _, supplied = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
-        # RFC 9110 §11.1: the auth scheme is case-insensitive.
-        if scheme.lower() == b"bearer" and hmac.compare_digest(supplied.strip(), self.expected):
-            await self.app(scope, receive, send)
-            return
-        if mcp_http.is_mcp_path(scope["path"]):
-            await mcp_http.unauthorized(scope, scope["app"].state.settings)(scope, receive, send)
-            return
-        response = error_response(401, "Missing or invalid bearer token.")
-        await response(scope, receive, send)
 
 
 def load_agents(settings: Settings) -> dict[str, GraphEntry]:
@@ -98,6 +59,31 @@ def load_agents(settings: Settings) -> dict[str, GraphEntry]:
     webhook_config.parse(config.raw.get("webhooks"), path)  # and a bad `webhooks` section
     thread_ttl.parse(config.raw.get("checkpointer"), path)  # and a bad `checkpointer.ttl`
     return load_graphs(config)
+
+
+def load_auth(settings: Settings) -> custom_auth.CustomAuth | None:
+    """The config's custom `Auth` handler (None without one). Raises ConfigError."""
+    path = settings.resolve_config()
+    if path is None:
+        return None
+    config = custom_auth.parse(read_config(path).raw.get("auth"), path)
+    return custom_auth.load(config) if config is not None else None
+
+
+def authentication(
+    settings: Settings, auth: custom_auth.CustomAuth | None, user_routes: list[BaseRoute]
+) -> Middleware:
+    """The custom handler when the config names one (it takes over from `--auth-token`, which
+    is then ignored with a warning), else the bearer token (a no-op without one)."""
+    if auth is None:
+        return Middleware(
+            custom_auth.BearerAuth, token=settings.auth_token, open_routes=user_routes
+        )
+    if settings.auth_token:
+        log.warning(
+            "the config's custom auth handler authenticates requests: --auth-token is ignored"
+        )
+    return Middleware(custom_auth.Authenticate, auth=auth, open_routes=user_routes)
 
 
 def _signaller(broker: EventBroker, topic: str) -> Callable[[], None]:
@@ -121,6 +107,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     """The interop ASGI app. Storage opens and workers start in the lifespan."""
     agents = graphs if graphs is not None else load_agents(settings)
     http = http_config.load(settings.resolve_config())
+    auth = load_auth(settings)
     user_app = http_config.load_user_app(http)
     metrics = Metrics()
     store = store_config.load(settings.resolve_config())
@@ -211,7 +198,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             Middleware(MetricsMiddleware, metrics=metrics),
             *http_config.middleware(http, user_app),
             Middleware(HostOriginGuard, settings=settings, cors=http.cors),
-            Middleware(BearerAuth, token=settings.auth_token, open_routes=user_routes),
+            authentication(settings, auth, user_routes),
         ],
         lifespan=http_config.lifespan_with_user_app(lifespan, user_app),
     )
@@ -220,5 +207,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.state.header_filter = http.headers
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
-    app.state.openapi = build_openapi(router.specs, agents)
+    app.state.openapi = custom_auth.document(
+        build_openapi(router.specs, agents), auth.config if auth is not None else None
+    )
     return app

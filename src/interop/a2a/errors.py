@@ -28,7 +28,15 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from interop.core.errors import Conflict, InteropError, InvalidInput, NotFound, Unavailable
+from interop.core.errors import (
+    Conflict,
+    Forbidden,
+    InteropError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger("interop.a2a")
 
@@ -127,6 +135,9 @@ CORE_ERRORS: dict[type[InteropError], type[A2AError]] = {
     Conflict: UnsupportedOperation,
     InvalidInput: InvalidParams,
     Unavailable: InternalError,
+    # A2A has no error for a refused action; the transport said who the caller is (401 there).
+    Unauthorized: InvalidRequest,
+    Forbidden: InvalidRequest,
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal, get_args
 
+from interop.core import authz
 from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.graphs import GraphEntry, graph_schemas
 from interop.core.ids import is_uuid, new_id, now, system_assistant_id
@@ -70,10 +71,17 @@ class AssistantService:
         return entry
 
     async def get(self, assistant_id: str) -> Assistant:
-        """The assistant with this id, or the system assistant of the graph with this name.
+        """The assistant with this id, or the system assistant of the graph with this name (the
+        caller's `read`).
 
-        Raises NotFound for an unknown UUID, InvalidInput for anything that is neither a UUID
-        nor a graph name."""
+        Raises NotFound for an unknown UUID (or one outside the caller's filter), InvalidInput
+        for anything that is neither a UUID nor a graph name."""
+        return await self._authorized("read", assistant_id)
+
+    async def _authorized(
+        self, action: str, assistant_id: str, value: dict[str, Any] | None = None
+    ) -> Assistant:
+        """`get`, for `action` of the caller's policy."""
         if not is_uuid(assistant_id):
             if assistant_id in self.graphs:
                 assistant_id = system_assistant_id(assistant_id)
@@ -82,8 +90,11 @@ class AssistantService:
                     f"Invalid assistant: '{assistant_id}'. Must be a valid assistant UUID or one"
                     f" of the registered graphs: {', '.join(sorted(self.graphs))}."
                 )
+        filters = await authz.authorize(
+            "assistants", action, {"assistant_id": assistant_id, **(value or {})}
+        )
         assistant = await self._storage.assistants.get(assistant_id)
-        if assistant is None:
+        if assistant is None or not authz.matches(filters, assistant.metadata):
             raise NotFound(f"Assistant '{assistant_id}' not found.")
         return assistant
 
@@ -103,13 +114,23 @@ class AssistantService:
         Conflict for an existing id (unless `if_exists` is do_nothing: then the existing one)."""
         if graph_id not in self.graphs:
             raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs)}")
+        value: dict[str, Any] = {
+            "assistant_id": assistant_id or new_id(),
+            "graph_id": graph_id,
+            "config": config or {},
+            "context": context or {},
+            "metadata": dict(metadata or {}),
+            "name": name,
+            "if_exists": if_exists,
+        }
+        filters = await authz.authorize("assistants", "create", value)
         stamp = now()
         assistant = Assistant(
-            assistant_id=assistant_id or new_id(),
+            assistant_id=value["assistant_id"],
             graph_id=graph_id,
             config=config or {},
             context=context or {},
-            metadata=metadata or {},
+            metadata=dict(value.get("metadata") or {}),
             name=name or "Untitled",
             description=description,
             version=1,
@@ -119,8 +140,13 @@ class AssistantService:
         if await self._storage.assistants.create(assistant):
             self._changed()
             return assistant
-        if if_exists == "do_nothing":
-            return await self.get(assistant.assistant_id)
+        existing = await self._storage.assistants.get(assistant.assistant_id)
+        if (
+            if_exists == "do_nothing"
+            and existing is not None
+            and authz.matches(filters, existing.metadata)
+        ):
+            return existing
         raise Conflict(f"Assistant '{assistant.assistant_id}' already exists.")
 
     async def update(self, assistant_id: str, changes: dict[str, Any]) -> Assistant:
@@ -128,7 +154,9 @@ class AssistantService:
         name replace the current ones when given (not None); description when present (None
         clears it); metadata is merged into the current metadata (top-level keys replaced).
         Raises NotFound, InvalidInput (unknown graph)."""
-        current = await self.get(assistant_id)
+        value: dict[str, Any] = {**changes, "metadata": dict(changes.get("metadata") or {})}
+        current = await self._authorized("update", assistant_id, value)
+        changes = {**changes, "metadata": value.get("metadata") or {}}
         graph_id = changes.get("graph_id")
         if graph_id is not None and graph_id not in self.graphs:
             raise InvalidInput(f"Graph '{graph_id}' not found.")
@@ -151,7 +179,7 @@ class AssistantService:
     async def delete(self, assistant_id: str) -> None:
         """Delete an assistant. Raises Conflict for a graph's system assistant: every door
         reaches the graph by name through it."""
-        current = await self.get(assistant_id)
+        current = await self._authorized("delete", assistant_id)
         if current.assistant_id == system_assistant_id(current.graph_id):
             raise Conflict(
                 f"Assistant '{current.assistant_id}' is the system assistant of graph "
@@ -171,6 +199,17 @@ class AssistantService:
         sort_by: str | None = None,
         sort_order: SortOrder | None = None,
     ) -> list[Assistant]:
+        metadata, possible = await authz.search_filter(
+            "assistants",
+            {
+                "graph_id": graph_id,
+                "metadata": metadata,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        if not possible:
+            return []
         return await self._storage.assistants.search(
             graph_id=graph_id,
             name=name,
@@ -188,6 +227,11 @@ class AssistantService:
         name: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> int:
+        metadata, possible = await authz.search_filter(
+            "assistants", {"graph_id": graph_id, "metadata": metadata}
+        )
+        if not possible:
+            return 0
         return await self._storage.assistants.count(graph_id=graph_id, name=name, metadata=metadata)
 
     async def versions(
@@ -204,7 +248,7 @@ class AssistantService:
         )
 
     async def set_latest(self, assistant_id: str, version: int) -> Assistant:
-        current = await self.get(assistant_id)
+        current = await self._authorized("update", assistant_id, {"version": version})
         updated = await self._storage.assistants.set_latest(current.assistant_id, version, at=now())
         if updated is None:
             raise NotFound(f"Version {version} of assistant '{assistant_id}' not found.")

@@ -5,6 +5,7 @@ InteropError
 ├── Conflict          the request clashes with current state (exists already, thread busy)
 ├── InvalidInput      a request that is well-formed JSON but semantically wrong
 ├── Unauthorized      missing or wrong credentials
+├── Forbidden         the caller may not do this (an authorization handler refused)
 └── Unavailable       the server cannot take the request now (shutting down)
 """
 
@@ -33,6 +34,10 @@ class InvalidInput(InteropError):
 
 class Unauthorized(InteropError):
     """Credentials are missing or wrong."""
+
+
+class Forbidden(InteropError):
+    """The authenticated caller may not perform this action."""
 
 
 class Unavailable(InteropError):

@@ -45,6 +45,7 @@ _SERVED_KEYS = frozenset(
         "store",
         "webhooks",
         "checkpointer",
+        "auth",
     }
 )
 # The reference's keys about building a container image: nothing a running graph misses.
@@ -65,7 +66,6 @@ _BUILD_KEYS = frozenset(
 )
 # The reference's keys interop does not serve yet, and what a graph misses meanwhile.
 _UNSERVED_KEYS = {
-    "auth": "the custom auth handler is not run (use --auth-token for a bearer token)",
     "encryption": "the custom encryption handler is not run: data is stored unencrypted",
     "ui": "generative UI components are not served",
 }

@@ -145,7 +145,8 @@ async def _adopt(
         created_at=run.created_at,
         updated_at=stamp,
         state_updated_at=stamp,
-        metadata={"graph_id": run.kwargs["graph_id"], "assistant_id": run.assistant_id},
+        metadata=run.kwargs.get("thread_metadata")
+        or {"graph_id": run.kwargs["graph_id"], "assistant_id": run.assistant_id},
         status=thread_status,
         values=values if isinstance(values, dict) else None,
         interrupts=interrupts,

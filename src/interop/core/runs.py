@@ -10,8 +10,9 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+from interop.core import authz
 from interop.core.assistants import AssistantService
-from interop.core.errors import Conflict, InvalidInput, NotFound, Unavailable
+from interop.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from interop.core.events import FROM_START, OUTCOME_EVENT
 from interop.core.ids import new_id, now
 from interop.core.models import (
@@ -78,7 +79,9 @@ class RunService:
         such a run loses it, as it loses the caller's request.
 
         Raises NotFound (assistant, or thread with if_not_exists=reject), Conflict
-        (multitask_strategy=reject on a busy thread), InvalidInput, Unavailable."""
+        (multitask_strategy=reject on a busy thread), InvalidInput, Unavailable; the caller's
+        policy is asked for `create_run` on the thread, `read` of the assistant and `create` of
+        a thread the run makes."""
         if self.scheduler.stopping:
             raise Unavailable("The server is shutting down.")
         for mode in request.stream_mode:
@@ -86,25 +89,43 @@ class RunService:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")
         if request.webhook and self.check_webhook is not None:
             self.check_webhook(request.webhook)
+        asked: dict[str, Any] = {
+            "thread_id": thread_id,
+            "assistant_id": request.assistant_id,
+            "metadata": dict(request.metadata),
+            "multitask_strategy": request.multitask_strategy,
+            "if_not_exists": request.if_not_exists,
+            "after_seconds": request.after_seconds,
+        }
+        filters = await authz.authorize("threads", "create_run", asked)
+        run_metadata: dict[str, Any] = dict(asked.get("metadata") or {})
         assistant = await self.assistants.get(request.assistant_id)
         graph_id = assistant.graph_id
         deferred = thread_id is None and persist_at_end and request.on_completion == "keep"
         temporary = thread_id is None and (request.on_completion == "delete" or deferred)
         stamp = now()
+        new_thread_metadata: dict[str, Any] = {
+            "graph_id": graph_id,
+            "assistant_id": assistant.assistant_id,
+        }
         if thread_id is None:
             thread_id = new_id()
+            if not temporary or deferred:
+                new_thread_metadata = await self._stamped_thread(thread_id, new_thread_metadata)
             if not temporary:
                 await self.storage.threads.create(
                     Thread(
                         thread_id=thread_id,
                         created_at=stamp,
                         updated_at=stamp,
-                        metadata={"graph_id": graph_id, "assistant_id": assistant.assistant_id},
+                        metadata=new_thread_metadata,
                         status="busy",
                     )
                 )
         else:
             thread_metadata = await self.storage.threads.metadata(thread_id)
+            if thread_metadata is not None and not authz.matches(filters, thread_metadata):
+                raise NotFound("Thread or assistant not found.")
             if thread_metadata is None:
                 if request.if_not_exists != "create":
                     raise NotFound("Thread or assistant not found.")
@@ -130,6 +151,7 @@ class RunService:
         configurable = {
             **assistant.config.get("configurable", {}),
             **request.config.get("configurable", {}),
+            **authz.run_configurable(),
             "run_id": run_id,
             "thread_id": thread_id,
             "graph_id": graph_id,
@@ -137,7 +159,7 @@ class RunService:
         }
         metadata = {
             **assistant.metadata,
-            **request.metadata,
+            **run_metadata,
             "graph_id": graph_id,
             "assistant_id": assistant.assistant_id,
         }
@@ -173,6 +195,8 @@ class RunService:
                 "durability": request.durability or "async",
                 "after_seconds": request.after_seconds,
                 "graph_id": graph_id,
+                # the thread a `persist_at_end` run stores when it ends
+                **({"thread_metadata": new_thread_metadata} if deferred else {}),
             },
             multitask_strategy=request.multitask_strategy,
             temporary=temporary,
@@ -196,15 +220,53 @@ class RunService:
         self.scheduler.submit(run)
         return run
 
+    async def _stamped_thread(self, thread_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The metadata of a thread a run creates, as the caller's policy stamps it."""
+        value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "if_exists": "raise"}
+        await authz.authorize("threads", "create", value)
+        return dict(value.get("metadata") or {})
+
+    async def _allow_thread(self, action: str, run: Run) -> None:
+        """NotFound unless the caller's policy allows `action` on the run's thread and the
+        thread is inside its filter (a run whose thread is not stored yet, or never will be,
+        is judged by its own metadata, which its creator's policy stamped)."""
+        if authz.current() is None:
+            return
+        filters = await authz.authorize(
+            "threads", action, {"thread_id": run.thread_id, "run_id": run.run_id}
+        )
+        if not filters:
+            return
+        metadata = await self.storage.threads.metadata(run.thread_id)
+        if metadata is None and run.temporary:
+            metadata = run.kwargs.get("thread_metadata") or run.metadata
+        if metadata is None or not authz.matches(filters, metadata):
+            raise NotFound(f"Run '{run.run_id}' not found.")
+
+    async def _visible(self, run: Run, seen: dict[str, bool]) -> bool:
+        """Whether the caller may read `run` (one policy answer per thread in `seen`)."""
+        if run.thread_id not in seen:
+            seen[run.thread_id] = await self._allowed("read", run)
+        return seen[run.thread_id]
+
+    async def _allowed(self, action: str, run: Run) -> bool:
+        try:
+            await self._allow_thread(action, run)
+        except (NotFound, Forbidden):
+            return False
+        return True
+
     # -- read ---------------------------------------------------------------------------------
 
-    async def get(self, thread_id: str | None, run_id: str) -> Run:
+    async def get(self, thread_id: str | None, run_id: str, *, action: str = "read") -> Run:
+        """The run (on `thread_id` when given); NotFound, also when the caller's policy keeps
+        its thread from them for `action`."""
         run = self.scheduler.tracked(run_id)
-        if run is not None and (thread_id is None or run.thread_id == thread_id):
-            return run
-        run = await self.storage.runs.get(run_id, thread_id)
+        if run is None or (thread_id is not None and run.thread_id != thread_id):
+            run = await self.storage.runs.get(run_id, thread_id)
         if run is None:
             raise NotFound(f"Run '{run_id}' not found.")
+        await self._allow_thread(action, run)
         return run
 
     def _tracked(self, run_id: str, default: Run) -> Run:
@@ -230,11 +292,47 @@ class RunService:
         offset: int = 0,
     ) -> builtins.list[Run]:
         """Durable runs matching every given filter, newest first (temporary runs are not
-        searchable: they live in memory and end deleted)."""
-        runs = await self.storage.runs.search(
-            thread_id=thread_id, statuses=statuses, metadata=metadata, limit=limit, offset=offset
-        )
+        searchable: they live in memory and end deleted). With a caller, only runs of threads
+        their policy lets them read."""
+        if authz.current() is not None:
+            runs = await self._visible_runs(thread_id, statuses, metadata, offset + limit)
+            runs = runs[offset:]
+        else:
+            runs = await self.storage.runs.search(
+                thread_id=thread_id,
+                statuses=statuses,
+                metadata=metadata,
+                limit=limit,
+                offset=offset,
+            )
         return [self._tracked(r.run_id, r) for r in runs]
+
+    async def _visible_runs(
+        self,
+        thread_id: str | None,
+        statuses: Sequence[RunStatus] | None,
+        metadata: dict[str, Any] | None,
+        wanted: int | None,
+    ) -> builtins.list[Run]:
+        """The first `wanted` (None: all) runs matching the filters the caller may read. The
+        policy's filter is on threads, not runs, so it is applied here, page by page."""
+        page_size = 200
+        found: list[Run] = []
+        seen: dict[str, bool] = {}
+        offset = 0
+        while wanted is None or len(found) < wanted:
+            page = await self.storage.runs.search(
+                thread_id=thread_id,
+                statuses=statuses,
+                metadata=metadata,
+                limit=page_size,
+                offset=offset,
+            )
+            found += [run for run in page if await self._visible(run, seen)]
+            if len(page) < page_size:
+                break
+            offset += page_size
+        return found if wanted is None else found[:wanted]
 
     async def count(
         self,
@@ -243,13 +341,15 @@ class RunService:
         statuses: Sequence[RunStatus] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> int:
+        if authz.current() is not None:
+            return len(await self._visible_runs(thread_id, statuses, metadata, None))
         return await self.storage.runs.count(
             thread_id=thread_id, statuses=statuses, metadata=metadata
         )
 
     async def delete(self, thread_id: str, run_id: str) -> None:
         """Delete a run; an in-flight run is cancelled and rolled back first."""
-        run = await self.get(thread_id, run_id)
+        run = await self.get(thread_id, run_id, action="delete")
         if not run.done:
             await self.scheduler.cancel(run, "rollback")
             await self.wait(run)
@@ -261,7 +361,7 @@ class RunService:
         self, thread_id: str, run_id: str, *, action: CancelAction = "interrupt", wait: bool = False
     ) -> None:
         """Cancel a pending or running run. NotFound when it does not exist or already ended."""
-        run = await self.get(thread_id, run_id)
+        run = await self.get(thread_id, run_id, action="update")
         if run.done:
             raise NotFound(f"No matching runs to cancel: run '{run_id}' has already ended.")
         await self.scheduler.cancel(run, action)
@@ -281,7 +381,7 @@ class RunService:
         targets: list[Run] = []
         if run_ids:
             for run_id in run_ids:
-                run = await self.get(thread_id, run_id)
+                run = await self.get(thread_id, run_id, action="update")
                 if not run.done:
                     targets.append(run)
         elif thread_id:
@@ -291,6 +391,8 @@ class RunService:
                 ("pending", "running") if status == "all" else (status,)  # type: ignore[assignment]
             )
             targets = await self.storage.runs.with_status(*wanted)
+        if authz.current() is not None and not run_ids:
+            targets = [run for run in targets if await self._allowed("update", run)]
         if not targets:
             raise NotFound("No matching runs to cancel.")
         for run in targets:

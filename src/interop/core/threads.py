@@ -11,6 +11,7 @@ from langgraph.errors import EmptyInputError, InvalidUpdateError
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateUpdate
 
+from interop.core import authz
 from interop.core.assistants import AssistantService
 from interop.core.errors import Conflict, InvalidInput, NotFound
 from interop.core.ids import new_id, now
@@ -46,24 +47,37 @@ class ThreadService:
         supersteps: Sequence[dict[str, Any]] | None = None,
         ttl: dict[str, Any] | None = None,
     ) -> Thread:
-        """Create a thread; Conflict when the id exists (unless if_exists=do_nothing)."""
+        """Create a thread; Conflict when the id exists (unless if_exists=do_nothing: then the
+        existing one, when the caller may see it). The caller's policy may stamp metadata."""
         ThreadTtl.check(ttl)
+        thread_id = thread_id or new_id()
+        value: dict[str, Any] = {
+            "thread_id": thread_id,
+            "metadata": dict(metadata or {}),
+            "if_exists": if_exists,
+        }
+        filters = await authz.authorize("threads", "create", value)
         stamp = now()
         thread = Thread(
-            thread_id=thread_id or new_id(),
+            thread_id=thread_id,
             created_at=stamp,
             updated_at=stamp,
-            metadata=metadata or {},
+            metadata=dict(value.get("metadata") or {}),
         )
         if not await self._storage.threads.create(thread):
-            if if_exists == "do_nothing":
-                return await self.get(thread.thread_id)
+            existing = await self._storage.threads.get(thread_id)
+            if (
+                if_exists == "do_nothing"
+                and existing is not None
+                and authz.matches(filters, existing.metadata)
+            ):
+                return existing
             raise Conflict(f"Thread '{thread.thread_id}' already exists.")
         if self.ttl is not None:
             await self.ttl.apply(thread.thread_id, ttl, created=True)
         if supersteps:
             await self._apply_supersteps(thread, supersteps)
-            return await self.get(thread.thread_id)
+            return await self._fetch(thread.thread_id)
         return thread
 
     async def _apply_supersteps(self, thread: Thread, supersteps: Sequence[dict[str, Any]]) -> None:
@@ -87,11 +101,28 @@ class ThreadService:
             raise InvalidInput(f"invalid supersteps: {exc}") from exc
         await self._sync_thread(thread.thread_id, graph, config)
 
-    async def get(self, thread_id: str) -> Thread:
+    async def _fetch(self, thread_id: str) -> Thread:
         thread = await self._storage.threads.get(thread_id)
         if thread is None:
             raise NotFound(f"Thread '{thread_id}' not found.")
         return thread
+
+    async def _authorized(
+        self, action: str, thread_id: str, value: dict[str, Any] | None = None
+    ) -> Thread:
+        """The thread, once the caller's policy allows `action` on it; NotFound when it does
+        not exist or is outside the policy's filter."""
+        filters = await authz.authorize(
+            "threads", action, {"thread_id": thread_id, **(value or {})}
+        )
+        thread = await self._storage.threads.get(thread_id)
+        if thread is None or not authz.matches(filters, thread.metadata):
+            raise NotFound(f"Thread '{thread_id}' not found.")
+        return thread
+
+    async def get(self, thread_id: str) -> Thread:
+        """The thread (the caller's `read`); NotFound."""
+        return await self._authorized("read", thread_id)
 
     async def update(
         self, thread_id: str, metadata: dict[str, Any], ttl: dict[str, Any] | None = None
@@ -99,7 +130,9 @@ class ThreadService:
         """Merge `metadata` into the thread's (top-level keys replaced, as for assistants);
         a `ttl` restarts the thread's expiry."""
         ThreadTtl.check(ttl)
-        thread = await self.get(thread_id)
+        value: dict[str, Any] = {"metadata": dict(metadata)}
+        thread = await self._authorized("update", thread_id, value)
+        metadata = value.get("metadata") or {}
         updated = replace(thread, metadata={**thread.metadata, **metadata}, updated_at=now())
         if not await self._storage.threads.set_metadata(
             thread_id, updated.metadata, at=updated.updated_at
@@ -111,7 +144,7 @@ class ThreadService:
 
     async def delete(self, thread_id: str) -> None:
         """Delete the thread, cancelling its pending and running runs first."""
-        await self.get(thread_id)
+        await self._authorized("delete", thread_id)
         await self._runs.cancel_thread_runs(thread_id)
         await self._storage.threads.delete(thread_id)
         await self._storage.checkpoints.delete_thread(thread_id)
@@ -128,6 +161,18 @@ class ThreadService:
         sort_by: str | None = None,
         sort_order: SortOrder | None = None,
     ) -> list[Thread]:
+        metadata, possible = await authz.search_filter(
+            "threads",
+            {
+                "metadata": metadata,
+                "values": values,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        if not possible:
+            return []
         return await self._storage.threads.search(
             ids=ids,
             metadata=metadata,
@@ -147,19 +192,32 @@ class ThreadService:
         status: ThreadStatus | None = None,
         ids: Sequence[str] | None = None,
     ) -> int:
+        metadata, possible = await authz.search_filter(
+            "threads", {"metadata": metadata, "values": values, "status": status}
+        )
+        if not possible:
+            return 0
         return await self._storage.threads.count(
             metadata=metadata, values=values, status=status, ids=ids
         )
 
     async def copy(self, thread_id: str) -> Thread:
-        """A new thread with the same metadata, values and full checkpoint history."""
+        """A new thread with the same metadata, values and full checkpoint history (the
+        caller's `read` on the source and `create` of the copy)."""
         source = await self.get(thread_id)
+        target_id = new_id()
+        value: dict[str, Any] = {
+            "thread_id": target_id,
+            "metadata": dict(source.metadata),
+            "if_exists": "raise",
+        }
+        await authz.authorize("threads", "create", value)
         stamp = now()
         target = Thread(
-            thread_id=new_id(),
+            thread_id=target_id,
             created_at=stamp,
             updated_at=stamp,
-            metadata=dict(source.metadata),
+            metadata=dict(value.get("metadata") or {}),
             status="idle" if source.status == "busy" else source.status,
             config=dict(source.config),
             values=source.values,
@@ -177,13 +235,15 @@ class ThreadService:
         Returns how many existing threads were pruned."""
         pruned = 0
         for thread_id in thread_ids:
-            if await self._storage.threads.get(thread_id) is None:
-                continue
+            try:
+                if strategy == "delete":
+                    await self.delete(thread_id)
+                else:
+                    await self._authorized("update", thread_id)
+                    await self._storage.checkpoints.prune([thread_id], "keep_latest")
+            except NotFound:
+                continue  # unknown, or outside the caller's filter
             pruned += 1
-            if strategy == "delete":
-                await self.delete(thread_id)
-            else:
-                await self._storage.checkpoints.prune([thread_id], "keep_latest")
         return pruned
 
     # -- state --------------------------------------------------------------------------------
@@ -239,7 +299,7 @@ class ThreadService:
     ) -> dict[str, Any]:
         """Write `values` to the thread's state as if `as_node` produced them; returns the new
         checkpoint. Conflict while a run is in flight; InvalidInput for a bad update."""
-        thread = await self.get(thread_id)
+        thread = await self._authorized("update", thread_id)
         if thread.status == "busy":
             raise Conflict(f"Thread '{thread_id}' is busy.")
         graph = await self._thread_graph(thread)

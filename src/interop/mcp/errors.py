@@ -16,6 +16,7 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
 from interop.core.errors import (
     Conflict,
+    Forbidden,
     InteropError,
     InvalidInput,
     NotFound,
@@ -33,11 +34,12 @@ RPC_CODES: dict[type[InteropError], int] = {
     InvalidInput: INVALID_PARAMS,
     Conflict: INVALID_REQUEST,
     Unauthorized: INVALID_REQUEST,
+    Forbidden: INVALID_REQUEST,
     Unavailable: INTERNAL_ERROR,
 }
 
 # Core errors a tool call reports as a tool execution error (isError result).
-TOOL_ERRORS: tuple[type[InteropError], ...] = (NotFound, InvalidInput, Conflict)
+TOOL_ERRORS: tuple[type[InteropError], ...] = (NotFound, InvalidInput, Conflict, Forbidden)
 
 
 def tool_error(message: str, meta: dict[str, Any] | None = None) -> dict[str, Any]:

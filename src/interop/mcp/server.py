@@ -54,6 +54,7 @@ from mcp_types.methods import CACHEABLE_METHODS
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from interop import __version__
+from interop.core import authz
 from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError, NotFound
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
@@ -283,12 +284,23 @@ class McpDoor:
             server.add_request_handler(method, params_type, handler)
         server.add_request_handler("logging/setLevel", SetLevelRequestParams, self._set_level)
         self.task_extension.register(server, self.tasks)
+        server.middleware.append(self._act_as_caller)
         server.middleware.append(self._track_session)
         server.middleware.append(
             RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=SERVER_NAME)
         )
         server.middleware.append(self._reuse_listing)
         return server
+
+    async def _act_as_caller(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        # A session serves its requests on its own task: each is served as the caller the
+        # HTTP request that carried it was authenticated as (none without auth).
+        scope = getattr(ctx.request, "scope", None)
+        caller = scope.get(authz.SCOPE_KEY) if isinstance(scope, dict) else None
+        with authz.acting_as(caller):
+            return await call_next(ctx)
 
     async def _track_session(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext

@@ -64,6 +64,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict, Field
 
+from interop.core import authz
 from interop.core.errors import InteropError, NotFound
 from interop.core.graphs import ConfigError
 from interop.core.ids import now
@@ -172,6 +173,7 @@ class _Task:
     cancelled: bool = False
     settled: dict[str, Any] | None = None  # the terminal state, once reached
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    owner: str | None = field(default_factory=authz.identity)  # another caller's: unknown
 
     @property
     def expires(self) -> float:
@@ -325,7 +327,7 @@ class TaskExtension:
             raise missing_extension()
         self._expire()
         record = self._tasks.get(task_id)
-        if record is None:
+        if record is None or record.owner != authz.identity():
             raise _unknown(task_id)
         return record
 

@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
+from interop.core import authz
 from interop.core.errors import NotFound
 from interop.core.models import Run
 from interop.mcp.calls import ToolCalls
@@ -52,6 +53,7 @@ class TaskRecord:
     entry: ToolEntry
     created_at: datetime
     ttl_ms: int
+    owner: str | None = field(default_factory=authz.identity)  # another caller's: unknown
 
     @property
     def expires(self) -> float:
@@ -138,7 +140,7 @@ class TaskHandlers:
     def _record(self, task_id: str) -> TaskRecord:
         self._expire()
         record = self._tasks.get(task_id)
-        if record is None:
+        if record is None or record.owner != authz.identity():
             raise MCPError(code=INVALID_PARAMS, message=f"Task not found: {task_id}")
         return record
 
@@ -200,4 +202,5 @@ class TaskHandlers:
         self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams
     ) -> dict[str, Any]:
         self._expire()
-        return {"tasks": [await self._task(r) for r in list(self._tasks.values())]}
+        mine = [r for r in self._tasks.values() if r.owner == authz.identity()]
+        return {"tasks": [await self._task(r) for r in mine]}

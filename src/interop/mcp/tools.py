@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from interop.core import authz
 from interop.core.assistants import AssistantService
 from interop.core.graphs import graph_schemas
 from interop.core.models import Assistant
@@ -191,9 +192,11 @@ class ToolCatalogue:
         found: list[Assistant] = []
         offset = 0
         while True:
-            page = await self._assistants.search(
-                limit=_PAGE, offset=offset, sort_by="created_at", sort_order="asc"
-            )
+            # The catalogue is the process's, not the caller's: every call is authorized.
+            with authz.acting_as(None):
+                page = await self._assistants.search(
+                    limit=_PAGE, offset=offset, sort_by="created_at", sort_order="asc"
+                )
             found.extend(page)
             if len(page) < _PAGE:
                 break

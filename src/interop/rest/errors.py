@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from interop.core.errors import (
     Conflict,
+    Forbidden,
     InteropError,
     InvalidInput,
     NotFound,
@@ -26,6 +27,7 @@ STATUS: dict[type[InteropError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     Unauthorized: 401,
+    Forbidden: 403,
     Unavailable: 503,
 }
 

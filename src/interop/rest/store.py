@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictStr
 from starlette.requests import Request
 from starlette.responses import Response
 
+from interop.core import authz
 from interop.rest.errors import RequestError
 from interop.rest.models import Body, Json
 from interop.rest.routing import Router, json_ok, no_content, parse_body, query_bool
@@ -105,8 +106,13 @@ async def put_item(request: Request) -> Response:
     namespace = _labels(body.namespace, "namespace")
     if not namespace:
         raise RequestError(422, "Invalid namespace: it must have at least one label.")
+    asked = await authz.authorize_store(
+        "put", {"namespace": namespace, "key": body.key, "value": body.value}
+    )
     await _call(
-        _store(request).aput(namespace, body.key, body.value, index=body.index, ttl=body.ttl)
+        _store(request).aput(
+            asked["namespace"], body.key, asked["value"], index=body.index, ttl=body.ttl
+        )
     )
     return no_content()
 
@@ -130,7 +136,8 @@ async def get_item(request: Request) -> Response:
         raise RequestError(422, "Invalid namespace: labels must be non-empty.")
     params = request.query_params
     refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in params else None
-    item = await _call(_store(request).aget(namespace, key, refresh_ttl=refresh))
+    asked = await authz.authorize_store("get", {"namespace": namespace, "key": key})
+    item = await _call(_store(request).aget(asked["namespace"], key, refresh_ttl=refresh))
     # As the reference: a missing item is `null`, not an error.
     return json_ok(item.dict() if item is not None else None)
 
@@ -146,7 +153,8 @@ async def get_item(request: Request) -> Response:
 async def delete_item(request: Request) -> Response:
     body = await parse_body(request, StoreDelete)
     namespace = _labels(body.namespace, "namespace")
-    await _call(_store(request).adelete(namespace, body.key))
+    asked = await authz.authorize_store("delete", {"namespace": namespace, "key": body.key})
+    await _call(_store(request).adelete(asked["namespace"], body.key))
     return no_content()
 
 
@@ -161,11 +169,21 @@ async def delete_item(request: Request) -> Response:
 async def search_items(request: Request) -> Response:
     body = await parse_body(request, StoreSearch, allow_empty=True)
     prefix = _labels(body.namespace_prefix or [], "namespace_prefix")
+    asked = await authz.authorize_store(
+        "search",
+        {
+            "namespace": prefix,
+            "filter": body.filter,
+            "query": body.query,
+            "limit": body.limit,
+            "offset": body.offset,
+        },
+    )
     found = await _call(
         _store(request).asearch(
-            prefix,
+            asked["namespace"],
             query=body.query,
-            filter=body.filter,
+            filter=asked["filter"],
             limit=body.limit,
             offset=body.offset,
             refresh_ttl=body.refresh_ttl,
@@ -186,9 +204,20 @@ async def list_namespaces(request: Request) -> Response:
     body = await parse_body(request, StoreNamespaces, allow_empty=True)
     prefix = _labels(body.prefix, "prefix") if body.prefix else None
     suffix = _labels(body.suffix, "suffix") if body.suffix else None
+    asked = await authz.authorize_store(
+        "list_namespaces",
+        {
+            "namespace": prefix or (),
+            "prefix": prefix,
+            "suffix": suffix,
+            "max_depth": body.max_depth,
+            "limit": body.limit,
+            "offset": body.offset,
+        },
+    )
     found = await _call(
         _store(request).alist_namespaces(
-            prefix=prefix,
+            prefix=asked["namespace"] or None,
             suffix=suffix,
             max_depth=body.max_depth,
             limit=body.limit,

@@ -174,7 +174,7 @@ def test_read_config_unserved_keys_warn_and_build_keys_do_not(
         for r in caplog.records
         if r.name == "interop.graphs" and r.levelno == logging.WARNING
     )
-    assert warned == ["auth", "ui"]
+    assert warned == ["ui"]  # `auth` and `store` are served
 
 
 @pytest.mark.parametrize("key", ["graph", "enviroment", "htttp", "dependancies"])
