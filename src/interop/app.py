@@ -23,6 +23,7 @@ from interop.core.assistants import AssistantService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.scheduler import Scheduler
 from interop.core.threads import ThreadService
@@ -133,8 +134,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.assistants = assistants
         app.state.threads = threads
         app.state.runs = runs
-        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs)
-        mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs)
+        records = RecordService(storage)
+        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs, records)
+        mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs, records)
         app.state.mcp = (
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )

@@ -342,11 +342,11 @@ class A2AHandler:
 
     async def push_set(self, call: Call, config: PushConfig) -> PushConfig:
         await self._load(call, config.task_id)
-        return self.push.put(config)
+        return await self.push.put(config)
 
     async def push_get(self, call: Call, ref: PushConfigRef) -> PushConfig:
         await self._load(call, ref.task_id)
-        config = self.push.get(ref.task_id, ref.config_id)
+        config = await self.push.get(ref.task_id, ref.config_id)
         if config is None:
             raise TaskNotFound(
                 f"Push notification config '{ref.config_id}' not found.",
@@ -356,12 +356,12 @@ class A2AHandler:
 
     async def push_list(self, call: Call, ref: PushConfigRef) -> list[PushConfig]:
         await self._load(call, ref.task_id)
-        return self.push.list(ref.task_id)
+        return await self.push.list(ref.task_id)
 
     async def push_delete(self, call: Call, ref: PushConfigRef) -> None:
         await self._load(call, ref.task_id)
         if ref.config_id:
-            self.push.delete(ref.task_id, ref.config_id)
+            await self.push.delete(ref.task_id, ref.config_id)
 
     async def _on_run(self, run: Run, outcome: RunOutcome | None) -> None:
         """A run started or ended: wake the task's subscribers, push it to its webhooks."""
@@ -372,7 +372,7 @@ class A2AHandler:
             for waiter in self._waiters.pop(task_id, ()):
                 if not waiter.done():
                     waiter.set_result(run)
-        if not self.push.has(task_id):
+        if not await self.push.has(task_id):
             return
         ref = TaskRef(task_id, run, outcome, self._state(run, outcome))
         task = await self._task(ref, 0)
@@ -383,7 +383,7 @@ class A2AHandler:
                 return {"task": v1.encode_task(task)}
             return v03.encode_task(task)
 
-        self.push.notify(task_id, payload)
+        await self.push.notify(task_id, payload)
 
     # -- send ---------------------------------------------------------------------------------
 
@@ -453,7 +453,7 @@ class A2AHandler:
         task_id = metadata.get(TASK_KEY) or run.run_id
         if params.push_config is not None:
             params.push_config.task_id = task_id
-            self.push.put(params.push_config)
+            await self.push.put(params.push_config)
         return task_id, run
 
     async def send(self, call: Call, params: SendParams) -> Task | Message:

@@ -58,6 +58,7 @@ from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError, NotFound
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.models import Run, RunOutcome
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import extras as x
@@ -154,6 +155,7 @@ class McpDoor:
         assistants: AssistantService,
         threads: ThreadService,
         runs: RunService,
+        records: RecordService,
         broker: EventBroker,
         extras: x.Extras,
         security: TransportSecuritySettings,
@@ -173,8 +175,8 @@ class McpDoor:
             self.levels,
             CallSettings(run_timeout=run_timeout, ask_timeout=run_timeout),
         )
-        self.tasks = TaskHandlers(self.calls, self.catalogue)
-        self.task_extension = TaskExtension(self.calls, self.catalogue, extras.tools)
+        self.tasks = TaskHandlers(self.calls, self.catalogue, records)
+        self.task_extension = TaskExtension(self.calls, self.catalogue, records, extras.tools)
         self.bus = InMemorySubscriptionBus()
         self.listen = ListenHandler(self.bus)
         # Live 2025-era sessions (for list_changed) and their resource subscriptions.

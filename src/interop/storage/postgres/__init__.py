@@ -12,6 +12,7 @@ from langgraph.checkpoint.base import CheckpointTuple
 from interop.core.models import Run, Thread
 from interop.storage.errors import StorageUnavailable
 from interop.storage.postgres import runs, threads
+from interop.storage.postgres.adapters import PostgresAdapters
 from interop.storage.postgres.assistants import PostgresAssistants
 from interop.storage.postgres.checkpoints import PostgresCheckpoints, import_checkpoints
 from interop.storage.postgres.migrations import migrate
@@ -54,6 +55,7 @@ class PostgresStorage:
         self.threads = PostgresThreads(pool)
         self.runs = PostgresRuns(pool)
         self.checkpoints = PostgresCheckpoints(pool)
+        self.adapters = PostgresAdapters(pool)
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Write a thread that lived in memory until its first run ended: its checkpoints, its

@@ -20,6 +20,7 @@ import time
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from interop.storage.errors import StorageUnavailable
+from interop.storage.postgres import adapters
 from interop.storage.postgres.pool import Connection
 
 # Any fixed 64-bit number, the same in every process: "interop\0" read as an integer.
@@ -107,7 +108,10 @@ ALTER TABLE runs ADD COLUMN lease_owner text;
 ALTER TABLE runs ADD COLUMN lease_expires_at timestamptz;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# The adapters' records: A2A push configs, MCP tasks and sessions (adapters.py).
+_V3 = adapters.MIGRATION
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 async def migrate(conn: Connection) -> list[int]:

@@ -11,6 +11,7 @@ from langgraph.checkpoint.base import CheckpointTuple
 
 from interop.core.models import Run, Thread
 from interop.storage.sqlite import lock
+from interop.storage.sqlite.adapters import SqliteAdapters
 from interop.storage.sqlite.assistants import SqliteAssistants
 from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
 from interop.storage.sqlite.connection import DbThread, Statement
@@ -68,6 +69,7 @@ class SqliteStorage:
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
+        self.adapters = SqliteAdapters(db)
         self._sync = sync
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
