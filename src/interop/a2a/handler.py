@@ -191,6 +191,9 @@ class A2AHandler:
 
     def _state(self, run: Run, outcome: RunOutcome | None) -> TaskState:
         status = run.status
+        if outcome is not None and status in ("pending", "running"):
+            # `run` is a copy read before it ended (from storage: another process executes it).
+            status = outcome.status
         if status == "pending":
             return "submitted"
         if status == "running" or outcome is None:
