@@ -358,6 +358,93 @@ async def test_mcp_tools_list_changed_reaches_a_stream_at_the_other_process(
                         break
 
 
+async def test_mcp_2025_task_is_answered_at_the_other_process(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    one, two = pair
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        headers = await _session(http, one.url)
+
+        async def rpc(base: str, ident: int, method: str, params: dict[str, Any]) -> Any:
+            body = {"jsonrpc": "2.0", "id": ident, "method": method, "params": params}
+            answer = await http.post(base + "/mcp", headers=headers, json=body)
+            assert answer.status_code == 200
+            records = (
+                [r async for r in iter_sse(answer)]
+                if answer.headers["content-type"].startswith("text/event-stream")
+                else None
+            )
+            message = (
+                answer.json()
+                if records is None
+                else orjson.loads(next(r.raw_data for r in records if r.raw_data))
+            )
+            return message["result"]
+
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert (await http.post(one.url + "/mcp", headers=headers, json=initialized)).is_success
+        created = await rpc(
+            one.url,
+            2,
+            "tools/call",
+            {"name": "countdown", "arguments": {"n": 3, "delay": 0.05}, "task": {"ttl": 60000}},
+        )
+        task_id = created["task"]["taskId"]
+        got = await rpc(two.url, 3, "tasks/get", {"taskId": task_id})
+        assert got["taskId"] == task_id and got["status"] in ("working", "completed")
+        listed = await rpc(two.url, 4, "tasks/list", {})
+        assert task_id in [t["taskId"] for t in listed["tasks"]]
+        result = await rpc(two.url, 5, "tasks/result", {"taskId": task_id})
+        assert result["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": task_id}
+        assert (await rpc(one.url, 6, "tasks/get", {"taskId": task_id}))["status"] == "completed"
+
+
+async def test_mcp_2026_task_is_read_at_the_other_process(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    one, two = pair
+    caps = {"extensions": {"io.modelcontextprotocol/tasks": {}}}
+    ids = itertools.count(1)
+
+    async def rpc(base: str, method: str, params: dict[str, Any]) -> Any:
+        params = {
+            **params,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": caps,
+            },
+        }
+        headers = {"accept": MCP_ACCEPT, "mcp-protocol-version": "2026-07-28", "mcp-method": method}
+        routed = params.get("name") or params.get("taskId")
+        if isinstance(routed, str):
+            headers["mcp-name"] = routed
+        body = {"jsonrpc": "2.0", "id": next(ids), "method": method, "params": params}
+        answer = await http.post(base + "/mcp", headers=headers, json=body)
+        if answer.headers["content-type"].startswith("text/event-stream"):
+            records = [r async for r in iter_sse(answer)]
+            return orjson.loads([r.raw_data for r in records if r.raw_data][-1])["result"]
+        return answer.json()["result"]
+
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        # Longer than the tool's taskAfterMs (1000 ms): handed over as a task.
+        arguments = {"n": 4, "delay": 0.5}
+        created = await rpc(one.url, "tools/call", {"name": "countdown", "arguments": arguments})
+        assert created["resultType"] == "task"
+        task_id = created["taskId"]
+        working = await rpc(two.url, "tasks/get", {"taskId": task_id})
+        assert working["taskId"] == task_id and working["status"] in ("working", "completed")
+        done = await eventually(
+            lambda: rpc(two.url, "tasks/get", {"taskId": task_id}),
+            lambda task: task["status"] != "working",
+            what="the task ending",
+        )
+        assert done["status"] == "completed"
+        assert done["result"]["_meta"]["run_id"] == task_id
+        # The settled state is the record's: the first process reads the same.
+        again = await rpc(one.url, "tasks/get", {"taskId": task_id})
+        assert again["status"] == "completed" and again["result"] == done["result"]
+
+
 async def test_mcp_unknown_session_is_404_at_every_process(
     pair: tuple[ServerProcess, ServerProcess],
 ) -> None:
