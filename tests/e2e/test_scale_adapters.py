@@ -132,6 +132,32 @@ async def test_a2a_input_required_task_is_cancelled_at_the_other_process(
             await http.aclose()
 
 
+async def test_a2a_subscriber_at_one_process_follows_an_answer_sent_to_the_other(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    one, two = pair
+    at_one, http_one = await open_client(one.url, "approval", "1.0")
+    at_two, http_two = await open_client(two.url, "approval", "1.0", streaming=True)
+    try:
+        task = await send(at_one, text_message("deploy to prod"))
+        assert task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        subscription = at_two.subscribe(SubscribeToTaskRequest(id=task.id))
+        async with asyncio.timeout(TIMEOUT):
+            first = await anext(subscription)
+        assert first.task.id == task.id
+        answered = await send(
+            at_one, data_message({"approved": True}, task_id=task.id, context_id=task.context_id)
+        )
+        assert answered.status.state == TaskState.TASK_STATE_COMPLETED
+        rest = await events_of(subscription)
+        states = [e.status_update.status.state for e in rest if e.HasField("status_update")]
+        assert states[-1] == TaskState.TASK_STATE_COMPLETED, states
+    finally:
+        for client, http in ((at_one, http_one), (at_two, http_two)):
+            await client.close()
+            await http.aclose()
+
+
 async def test_a2a_push_config_is_shared_and_each_notification_arrives_once(
     pair: tuple[ServerProcess, ServerProcess],
 ) -> None:
@@ -258,16 +284,21 @@ async def test_mcp_session_requests_alternate_between_processes(
     assert network.seen[answers[0]][1] != asking
 
 
-async def _session(http: httpx.AsyncClient, base: str) -> dict[str, str]:
-    """A new session opened at `base`: the headers of its requests."""
+async def _session(http: httpx.AsyncClient, base: str, initialized_at: str) -> dict[str, str]:
+    """A new session opened at `base` (its `notifications/initialized` sent to
+    `initialized_at`): the headers of its requests."""
     opened = await mcp_initialize(http, version=VERSION, path=base + "/mcp")
     assert opened.status_code == 200
-    return {
+    headers = {
         "content-type": "application/json",
         "accept": MCP_ACCEPT,
         "mcp-session-id": opened.headers["mcp-session-id"],
         "mcp-protocol-version": VERSION,
     }
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    sent = await http.post(initialized_at + "/mcp", headers=headers, json=initialized)
+    assert sent.status_code == 202
+    return headers
 
 
 async def test_mcp_stream_cut_at_one_process_resumes_at_the_other(
@@ -275,9 +306,7 @@ async def test_mcp_stream_cut_at_one_process_resumes_at_the_other(
 ) -> None:
     one, two = pair
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        headers = await _session(http, one.url)
-        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert (await http.post(two.url + "/mcp", headers=headers, json=initialized)).is_success
+        headers = await _session(http, one.url, two.url)
         call = {
             "jsonrpc": "2.0",
             "id": 7,
@@ -319,9 +348,7 @@ async def test_mcp_session_deleted_at_one_process_is_gone_at_both(
     one, two = pair
     listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        headers = await _session(http, one.url)
-        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert (await http.post(one.url + "/mcp", headers=headers, json=initialized)).is_success
+        headers = await _session(http, one.url, one.url)
         for base in (one.url, two.url):
             assert (
                 await http.post(base + "/mcp", headers=headers, json=listing)
@@ -343,9 +370,7 @@ async def test_mcp_tools_list_changed_reaches_a_stream_at_the_other_process(
 ) -> None:
     one, two = pair
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        headers = await _session(http, one.url)
-        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert (await http.post(one.url + "/mcp", headers=headers, json=initialized)).is_success
+        headers = await _session(http, one.url, one.url)
         async with http.stream("GET", two.url + "/mcp", headers=headers) as stream:
             assert stream.status_code == 200
             created = await http.post(
@@ -363,7 +388,7 @@ async def test_mcp_2025_task_is_answered_at_the_other_process(
 ) -> None:
     one, two = pair
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        headers = await _session(http, one.url)
+        headers = await _session(http, one.url, one.url)
 
         async def rpc(base: str, ident: int, method: str, params: dict[str, Any]) -> Any:
             body = {"jsonrpc": "2.0", "id": ident, "method": method, "params": params}
@@ -381,8 +406,6 @@ async def test_mcp_2025_task_is_answered_at_the_other_process(
             )
             return message["result"]
 
-        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert (await http.post(one.url + "/mcp", headers=headers, json=initialized)).is_success
         created = await rpc(
             one.url,
             2,

@@ -308,9 +308,16 @@ class SessionManager(StreamableHTTPSessionManager):
         else:
             await self._touch(session_id)
 
-    async def _ended(self, session_id: str) -> None:
+    async def _discard_session(
+        self, session_id: str, transport: StreamableHTTPServerTransport
+    ) -> None:
+        # This process stops serving the session (idle, deleted, shut down); its record stays
+        # for the others unless it was deleted (`_ended`).
         self._data.pop(session_id, None)
         self._touched.pop(session_id, None)
+        await super()._discard_session(session_id, transport)
+
+    async def _ended(self, session_id: str) -> None:
         await self.sessions.delete(session_id)
         await self._broker.signal(ENDED, session_id.encode())
 
@@ -396,8 +403,6 @@ class SessionManager(StreamableHTTPSessionManager):
             except Exception:
                 log.exception("MCP session %s crashed", session_id)
             finally:
-                self._data.pop(session_id, None)
-                self._touched.pop(session_id, None)
                 await self._discard_session(session_id, transport)
 
         assert self._task_group is not None
