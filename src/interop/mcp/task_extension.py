@@ -348,8 +348,9 @@ class TaskExtension:
         data = stored.data
         try:
             run = await self.calls.runs.get(None, data["run_id"])
-        except NotFound:  # deleted with its thread: the task is gone too
-            await self.records.delete(KIND, task_id)
+        except NotFound:
+            # Deleted with its thread, or (another process's call on a new thread) not stored
+            # until it ends: unknown here for now; the record expires with its ttl.
             raise _unknown(task_id) from None
         capabilities = data["capabilities"]
         return _Task(
