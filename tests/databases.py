@@ -74,7 +74,7 @@ def fresh_database(admin: str, prefix: str = "interop_test") -> Iterator[str]:
 
 
 TABLES = (
-    "assistants, assistant_versions, threads, runs, checkpoints, checkpoint_blobs,"
+    "assistants, assistant_versions, threads, runs, adapter_records, checkpoints, checkpoint_blobs,"
     " checkpoint_writes, crons"
 )
 

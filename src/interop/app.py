@@ -27,6 +27,7 @@ from interop.core.crons import CronService
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.scheduler import Scheduler
 from interop.core.shared_queue import SharedScheduler
@@ -147,8 +148,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.runs = runs
         app.state.crons = CronService(storage, assistants, runs)
         cron_runner = CronRunner(app.state.crons, interval=settings.cron_interval)
-        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs)
-        mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs)
+        records = RecordService(storage)
+        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs, records)
+        mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs, records)
         app.state.mcp = (
             mcp_door  # replaced by the door itself once the first /mcp request starts it
         )

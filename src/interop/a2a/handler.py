@@ -63,6 +63,8 @@ from interop.core.threads import ThreadService
 log = logging.getLogger("interop.a2a")
 
 TASK_KEY = "a2a_task_id"
+# Broker signal (payload: the task id): a run continuing an A2A task started, in any process.
+TASK_CONTINUED = "a2a:task-continued"
 CANCEL_WAIT = 10.0
 STATUS_FROM_STATE: dict[str, tuple[RunStatus, ...]] = {
     "submitted": ("pending",),
@@ -125,8 +127,6 @@ class A2AHandler:
         self.config = config
         self.auth = auth
         self._graphs: dict[str, GraphInfo] = {}
-        # Subscribers of input-required tasks, woken when the task's next run starts.
-        self._waiters: dict[str, set[asyncio.Future[Run]]] = {}
         self._assistants: dict[str, Assistant] = {}
         runs.add_listener(self._on_run)
         assistants.add_listener(self._assistants.clear)
@@ -191,6 +191,9 @@ class A2AHandler:
 
     def _state(self, run: Run, outcome: RunOutcome | None) -> TaskState:
         status = run.status
+        if outcome is not None and status in ("pending", "running"):
+            # `run` is a copy read before it ended (from storage: another process executes it).
+            status = outcome.status
         if status == "pending":
             return "submitted"
         if status == "running" or outcome is None:
@@ -342,11 +345,11 @@ class A2AHandler:
 
     async def push_set(self, call: Call, config: PushConfig) -> PushConfig:
         await self._load(call, config.task_id)
-        return self.push.put(config)
+        return await self.push.put(config)
 
     async def push_get(self, call: Call, ref: PushConfigRef) -> PushConfig:
         await self._load(call, ref.task_id)
-        config = self.push.get(ref.task_id, ref.config_id)
+        config = await self.push.get(ref.task_id, ref.config_id)
         if config is None:
             raise TaskNotFound(
                 f"Push notification config '{ref.config_id}' not found.",
@@ -356,23 +359,22 @@ class A2AHandler:
 
     async def push_list(self, call: Call, ref: PushConfigRef) -> list[PushConfig]:
         await self._load(call, ref.task_id)
-        return self.push.list(ref.task_id)
+        return await self.push.list(ref.task_id)
 
     async def push_delete(self, call: Call, ref: PushConfigRef) -> None:
         await self._load(call, ref.task_id)
         if ref.config_id:
-            self.push.delete(ref.task_id, ref.config_id)
+            await self.push.delete(ref.task_id, ref.config_id)
 
     async def _on_run(self, run: Run, outcome: RunOutcome | None) -> None:
         """A run started or ended: wake the task's subscribers, push it to its webhooks."""
         task_id = run.metadata.get(TASK_KEY) or run.run_id
         if not isinstance(task_id, str):
             return
-        if outcome is None:
-            for waiter in self._waiters.pop(task_id, ()):
-                if not waiter.done():
-                    waiter.set_result(run)
-        if not self.push.has(task_id):
+        if outcome is None and run.metadata.get(TASK_KEY):
+            # Wakes the task's subscribers (`_next_run`), whichever process serves them.
+            await self.runs.broker.signal(TASK_CONTINUED, task_id.encode())
+        if not await self.push.has(task_id):
             return
         ref = TaskRef(task_id, run, outcome, self._state(run, outcome))
         task = await self._task(ref, 0)
@@ -383,7 +385,7 @@ class A2AHandler:
                 return {"task": v1.encode_task(task)}
             return v03.encode_task(task)
 
-        self.push.notify(task_id, payload)
+        await self.push.notify(task_id, payload)
 
     # -- send ---------------------------------------------------------------------------------
 
@@ -453,7 +455,7 @@ class A2AHandler:
         task_id = metadata.get(TASK_KEY) or run.run_id
         if params.push_config is not None:
             params.push_config.task_id = task_id
-            self.push.put(params.push_config)
+            await self.push.put(params.push_config)
         return task_id, run
 
     async def send(self, call: Call, params: SendParams) -> Task | Message:
@@ -541,18 +543,17 @@ class A2AHandler:
 
     async def _next_run(self, task_id: str, after: Run) -> Run:
         """The run that continues the task after `after` (waits for it to start)."""
-        waiter: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(task_id, set()).add(waiter)
-        try:
-            newest = await self.runs.search(
-                thread_id=after.thread_id, metadata={TASK_KEY: task_id}, limit=1
-            )
-            if newest and newest[0].run_id > after.run_id:
-                return await self.runs.get(None, newest[0].run_id)
-            return await waiter
-        finally:
-            waiters = self._waiters.get(task_id)
-            if waiters is not None:
-                waiters.discard(waiter)
-                if not waiters:
-                    del self._waiters[task_id]
+        wanted = task_id.encode()
+        async with self.runs.broker.listen(TASK_CONTINUED) as started:
+            # Listening before looking: a run starting in between is not missed.
+            while True:
+                newest = await self.runs.search(
+                    thread_id=after.thread_id, metadata={TASK_KEY: task_id}, limit=1
+                )
+                if newest and newest[0].run_id > after.run_id:
+                    return await self.runs.get(None, newest[0].run_id)
+                async for payload in started:
+                    if payload == wanted:
+                        break
+                else:
+                    raise RuntimeError("the event broker stopped")

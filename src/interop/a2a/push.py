@@ -2,38 +2,52 @@
 
 Delivery goes through the core's one sender (`interop.core.delivery`: background, retries with
 backoff in a time budget, private addresses refused at creation and at delivery unless the
-server config allows them). Configs live in this process's memory, bounded per task and overall.
+server config allows them).
+
+Configs are records in storage (`RecordService`, kind `a2a-push`, scoped by task), bounded per
+task: every process sharing the database sees them, and they survive a restart.
+
+Who delivers: the process that executes the run. Notifications are sent from the run
+listener (`A2AHandler._on_run`), which the core calls in that process only, once when the run
+starts and once when it ends; a process that merely serves a request about the task sends
+nothing. So each status change is delivered once, however many processes serve the agent (a
+run taken over after its process died starts again, and its start is then notified again).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from interop.a2a.errors import InvalidParams
 from interop.a2a.model import PushConfig
 from interop.core import serde
 from interop.core.delivery import DeliverySettings, Sender, UrlRefused, check_url
+from interop.core.records import RecordService
 
 log = logging.getLogger("interop.a2a.push")
 
 TOKEN_HEADER = "X-A2A-Notification-Token"
+KIND = "a2a-push"
 
 
 @dataclass(slots=True)
 class PushSettings(DeliverySettings):
     max_per_task: int = 16
-    max_tasks: int = 10_000
+
+
+def _key(task_id: str, config_id: str) -> str:
+    # Unambiguous whatever either id contains.
+    return f"{len(task_id)}:{task_id}:{config_id}"
 
 
 class PushService:
-    def __init__(self, settings: PushSettings | None = None) -> None:
+    def __init__(self, records: RecordService, settings: PushSettings | None = None) -> None:
         self.settings = settings or PushSettings()
-        self._configs: OrderedDict[str, dict[str, PushConfig]] = OrderedDict()
+        self._records = records
         self._sender = Sender(self.settings)
 
     # -- configs ------------------------------------------------------------------------------
@@ -45,39 +59,49 @@ class PushService:
         except UrlRefused as exc:
             raise InvalidParams(f"url: {exc}", field="url") from exc
 
-    def put(self, config: PushConfig) -> PushConfig:
+    async def put(self, config: PushConfig) -> PushConfig:
+        """Store the config (replacing the task's config of the same id); the task keeps its
+        `max_per_task` newest configs."""
         self.check_url(config.url)
         if not config.id:
             config.id = str(uuid.uuid4())
-        configs = self._configs.setdefault(config.task_id, {})
-        self._configs.move_to_end(config.task_id)
-        configs[config.id] = config
-        while len(configs) > self.settings.max_per_task:
-            del configs[next(iter(configs))]
-        while len(self._configs) > self.settings.max_tasks:
-            self._configs.popitem(last=False)
+        key = _key(config.task_id, config.id)
+        old = await self._records.get(KIND, key)
+        await self._records.put(
+            KIND,
+            key,
+            asdict(config),
+            scope=config.task_id,
+            created_at=old.created_at if old is not None else None,
+        )
+        stored = await self._records.list(KIND, config.task_id)
+        for extra in stored[: max(0, len(stored) - self.settings.max_per_task)]:
+            await self._records.delete(KIND, extra.key)
         return config
 
-    def get(self, task_id: str, config_id: str | None) -> PushConfig | None:
-        configs = self._configs.get(task_id, {})
+    async def get(self, task_id: str, config_id: str | None) -> PushConfig | None:
         if config_id is None:
-            return next(iter(configs.values()), None)
-        return configs.get(config_id)
+            found = await self.list(task_id, limit=1)
+            return found[0] if found else None
+        record = await self._records.get(KIND, _key(task_id, config_id))
+        return None if record is None else PushConfig(**record.data)
 
-    def list(self, task_id: str) -> list[PushConfig]:
-        return list(self._configs.get(task_id, {}).values())
+    async def list(self, task_id: str, *, limit: int | None = None) -> list[PushConfig]:
+        """The task's configs, oldest first."""
+        records = await self._records.list(KIND, task_id, limit=limit or self.settings.max_per_task)
+        return [PushConfig(**record.data) for record in records]
 
-    def delete(self, task_id: str, config_id: str) -> None:
-        self._configs.get(task_id, {}).pop(config_id, None)
+    async def delete(self, task_id: str, config_id: str) -> None:
+        await self._records.delete(KIND, _key(task_id, config_id))
 
-    def has(self, task_id: str) -> bool:
-        return bool(self._configs.get(task_id))
+    async def has(self, task_id: str) -> bool:
+        return bool(await self.list(task_id, limit=1))
 
     # -- delivery -----------------------------------------------------------------------------
 
-    def notify(self, task_id: str, payload: Callable[[PushConfig], Any]) -> None:
+    async def notify(self, task_id: str, payload: Callable[[PushConfig], Any]) -> None:
         """Deliver `payload(config)` to every config of the task, in the background."""
-        for config in self.list(task_id):
+        for config in await self.list(task_id):
             body = serde.dumps(payload(config))
             self._sender.send(config.url, body, _headers(config), f"push for task {task_id}")
 

@@ -19,6 +19,7 @@ from interop.a2a.jsonrpc import A2AEndpoint
 from interop.a2a.push import PushService, PushSettings
 from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.settings import Settings
@@ -48,10 +49,11 @@ def start(
     assistants: AssistantService,
     threads: ThreadService,
     runs: RunService,
+    records: RecordService,
 ) -> A2AFrontDoor:
     """Build the front door on the running services (called from the app's lifespan)."""
     config = a2a_config.load(settings.resolve_config())
-    push = PushService(PushSettings(allow_private=config.allow_private_push_urls))
+    push = PushService(records, PushSettings(allow_private=config.allow_private_push_urls))
     handler = A2AHandler(
         assistants, threads, runs, push, config, auth=settings.auth_token is not None
     )

@@ -19,6 +19,7 @@ Contracts every implementation keeps:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -320,6 +321,40 @@ class CronStore(Protocol):
         presenting the same slot, one gets True and fires it."""
 
 
+@dataclass(slots=True)
+class AdapterRecord:
+    """A protocol adapter's own record, shared by every process: an A2A push config, an MCP
+    task, an MCP session. `kind` names the sort, `key` is unique within it, `scope` groups the
+    records listed together (a push config's task, an MCP task's session); `data` is the
+    adapter's JSON. A record whose `expires_at` has passed is gone for every reader."""
+
+    kind: str
+    key: str
+    scope: str
+    data: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+class AdapterStore(Protocol):
+    """The adapters' records (what the protocol doors keep beyond runs and threads)."""
+
+    async def put(self, record: AdapterRecord) -> None:
+        """Insert the record, or replace every field of the one with its kind and key."""
+
+    async def get(self, kind: str, key: str, *, at: datetime) -> AdapterRecord | None:
+        """The record; None when it does not exist or expired at or before `at`."""
+
+    async def list(self, kind: str, scope: str, *, at: datetime, limit: int) -> list[AdapterRecord]:
+        """The scope's records of `kind` not expired at `at`, oldest first (by `created_at`)."""
+
+    async def delete(self, kind: str, key: str) -> bool:
+        """False when the record does not exist."""
+
+    async def purge(self, *, at: datetime) -> int:
+        """Delete every record expired at or before `at`; how many."""
+
+
 class Checkpointer(Protocol):
     """The LangGraph checkpoint saver plus the thread-level operations the services need."""
 
@@ -367,6 +402,9 @@ class Storage(Protocol):
     def store(self) -> BaseStore:
         """The long-term store graphs reach as `runtime.store` (LangGraph's own store on this
         backend, with the config file's index and TTL), open once `setup` returns."""
+
+    @property
+    def adapters(self) -> AdapterStore: ...
 
     async def adopt(self, thread: Thread, run: Run, checkpoints: Sequence[CheckpointTuple]) -> None:
         """Store a thread that lived in memory until its first run ended: the thread (with

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from interop.core.assistants import AssistantService
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp.extras import load_extras
@@ -22,12 +23,14 @@ async def open_mcp(
     assistants: AssistantService,
     threads: ThreadService,
     runs: RunService,
+    records: RecordService,
 ) -> AsyncIterator[McpDoor]:
     """Build the door (`app.state.mcp`) and run the SDK session manager for the app's life."""
     door = McpDoor(
         assistants=assistants,
         threads=threads,
         runs=runs,
+        records=records,
         broker=runs.broker,
         extras=load_extras(settings.resolve_config()),
         security=security_settings(settings),

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from interop import heap
 from interop.core.assistants import AssistantService
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.settings import Settings
@@ -35,9 +36,10 @@ class LazyMcpDoor:
         assistants: AssistantService,
         threads: ThreadService,
         runs: RunService,
+        records: RecordService,
     ) -> None:
         self._app = app
-        self._args = (settings, assistants, threads, runs)
+        self._args = (settings, assistants, threads, runs, records)
         self._door: Any = None
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()

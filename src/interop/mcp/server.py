@@ -17,17 +17,16 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine
-from typing import Any
-from uuid import uuid4
+from typing import Any, cast
 
 from mcp.server import Server
 from mcp.server.caching import CacheHint
+from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.session import ServerSession
-from mcp.server.streamable_http import StreamableHTTPServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import DEFAULT_SESSION_IDLE_TIMEOUT
 from mcp.server.subscriptions import (
     InMemorySubscriptionBus,
     ListenHandler,
@@ -59,15 +58,17 @@ from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError, NotFound
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.models import Run, RunOutcome
+from interop.core.records import RecordService
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.mcp import extras as x
-from interop.mcp.answers import QUIET_METHODS, Transport, quiet_request
+from interop.mcp.answers import QUIET_METHODS, quiet_request
 from interop.mcp.calls import CallSettings, ToolCalls, input_responses
 from interop.mcp.errors import RESOURCE_NOT_FOUND, invalid_params, rpc_error
 from interop.mcp.events import SessionEvents
 from interop.mcp.reporting import SessionLevels, session_id_of
 from interop.mcp.resources import THREAD_TEMPLATE, thread_id_of, thread_uri
+from interop.mcp.sessions import SessionManager, SessionRecords
 from interop.mcp.task_extension import EXTENSION as TASKS_EXTENSION
 from interop.mcp.task_extension import TaskExtension
 from interop.mcp.tasks import TaskHandlers
@@ -119,33 +120,6 @@ class _Server(Server[Any]):
         return capabilities
 
 
-class _SessionManager(StreamableHTTPSessionManager):
-    """The SDK session manager, with one event store view per session (see `events`)."""
-
-    def __init__(self, broker: EventBroker, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._broker = broker
-
-    def _admit_session(self, requestor: Any) -> StreamableHTTPServerTransport | None:
-        # The SDK's own admission, with our transport class (see `answers`) and event store.
-        if self.max_sessions is not None and len(self._server_instances) >= self.max_sessions:
-            return None
-        session_id = uuid4().hex
-        transport = Transport(
-            mcp_session_id=session_id,
-            is_json_response_enabled=self.json_response,
-            event_store=SessionEvents(self._broker, session_id),
-            security_settings=self.security_settings,
-            retry_interval=self.retry_interval,
-            idle_timeout=self.session_idle_timeout,
-        )
-        if requestor is not None:
-            self._session_owners[session_id] = requestor
-        self._server_instances[session_id] = transport
-        log.debug("MCP session %s opened", session_id)
-        return transport
-
-
 class McpDoor:
     """Everything the /mcp endpoint needs; `run()` is its lifespan."""
 
@@ -155,6 +129,7 @@ class McpDoor:
         assistants: AssistantService,
         threads: ThreadService,
         runs: RunService,
+        records: RecordService,
         broker: EventBroker,
         extras: x.Extras,
         security: TransportSecuritySettings,
@@ -174,19 +149,22 @@ class McpDoor:
             self.levels,
             CallSettings(run_timeout=run_timeout, ask_timeout=run_timeout),
         )
-        self.tasks = TaskHandlers(self.calls, self.catalogue)
-        self.task_extension = TaskExtension(self.calls, self.catalogue, extras.tools)
+        self.tasks = TaskHandlers(self.calls, self.catalogue, records)
+        self.task_extension = TaskExtension(self.calls, self.catalogue, records, extras.tools)
         self.bus = InMemorySubscriptionBus()
         self.listen = ListenHandler(self.bus)
         # Live 2025-era sessions (for list_changed) and their resource subscriptions.
-        self._sessions: OrderedDict[str, ServerSession] = OrderedDict()
+        # A session another process opened is known here by its connection (see `sessions`).
+        self._sessions: OrderedDict[str, ServerSession | Connection] = OrderedDict()
         # tools/list wire results per protocol version, with the listing they were made from.
         self._listings: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
         self._subscriptions: dict[str, set[str]] = {}
         self._announcements: set[asyncio.Task[None]] = set()
         self.server = self._build_server()
-        self.manager = _SessionManager(
+        self.manager = SessionManager(
             broker,
+            SessionRecords(records, DEFAULT_SESSION_IDLE_TIMEOUT),
+            self._restored,
             app=self.server,
             event_store=None,
             json_response=False,
@@ -308,11 +286,25 @@ class McpDoor:
         if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS and ctx.request_id is not None:
             session_id = session_id_of(ctx)
             if session_id is not None and session_id not in self._sessions:
-                self._sessions[session_id] = ctx.session
-                while len(self._sessions) > _MAX_SESSIONS:
-                    dropped, _ = self._sessions.popitem(last=False)
-                    self._subscriptions.pop(dropped, None)
+                self._remember(session_id, ctx.session)
         return await call_next(ctx)
+
+    def _restored(
+        self, session_id: str, connection: Connection | None, data: dict[str, Any]
+    ) -> None:
+        """A session this process serves from its record (see `sessions`), or whose record
+        changed."""
+        if connection is not None:
+            self._remember(session_id, connection)
+        level = data.get("level")
+        if isinstance(level, str):
+            self.levels.set(session_id, cast(Any, level))
+
+    def _remember(self, session_id: str, session: ServerSession | Connection) -> None:
+        self._sessions[session_id] = session
+        while len(self._sessions) > _MAX_SESSIONS:
+            dropped, _ = self._sessions.popitem(last=False)
+            self._subscriptions.pop(dropped, None)
 
     async def _reuse_listing(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
@@ -458,6 +450,7 @@ class McpDoor:
         session_id = session_id_of(ctx)
         if session_id is not None:
             self.levels.set(session_id, params.level)
+            await self.manager.record_level(session_id, params.level)
         return {}
 
     # -- core listeners → notifications ------------------------------------------------------

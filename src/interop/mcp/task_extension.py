@@ -28,7 +28,9 @@ The mapping, for a tool whose policy allows tasks (config `mcp.tools.<graph>`: `
   -32021 instead), and -32021 for the `tasks/*` methods. `Mcp-Name` must equal `taskId`
   (-32020). Unknown or expired task ids are -32602.
 
-Tasks live in this process's memory (like the 2025 utility's), for their ttl. Status
+Tasks are records in storage (kind `mcp-task-2026`, like the 2025 utility's) for their ttl
+after their last change, so any process sharing the database answers for them (two processes
+updating one task at the same instant are not serialized: the last write wins). Status
 notifications (`notifications/tasks`, optional in the extension) are not sent: a
 `subscriptions/listen` asking for `taskIds` is acknowledged without them (-32021 when the
 client did not declare the extension).
@@ -41,9 +43,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import OrderedDict
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +60,7 @@ from mcp_types import (
     MISSING_REQUIRED_CLIENT_CAPABILITY,
     CallToolRequestParams,
     CancelTaskRequestParams,
+    ClientCapabilities,
     GetTaskRequestParams,
     RequestParams,
 )
@@ -69,13 +72,15 @@ from interop.core.errors import InteropError, NotFound
 from interop.core.graphs import ConfigError
 from interop.core.ids import now
 from interop.core.models import Run, RunOutcome
+from interop.core.records import RecordService
 from interop.mcp import interrupts as hitl
 from interop.mcp.calls import ToolCalls, input_responses
 from interop.mcp.reporting import Reporter
-from interop.mcp.tasks import DEFAULT_TTL_MS, POLL_INTERVAL_MS, TaskHandlers, expire, iso_time
+from interop.mcp.tasks import DEFAULT_TTL_MS, POLL_INTERVAL_MS, TaskHandlers, iso_time
 from interop.mcp.tools import RESUME_ARG, THREAD_ID_ARG, ToolCatalogue, ToolEntry
 
 EXTENSION = "io.modelcontextprotocol/tasks"
+KIND = "mcp-task-2026"
 FORBIDDEN, OPTIONAL, REQUIRED = "forbidden", "optional", "required"
 SUPPORT_KEY = "taskSupport"
 AFTER_KEY = "taskAfterMs"
@@ -172,12 +177,28 @@ class _Task:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     cancelled: bool = False
     settled: dict[str, Any] | None = None  # the terminal state, once reached
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     owner: str | None = field(default_factory=authz.identity)  # another caller's: unknown
 
     @property
     def expires(self) -> float:
         return self.updated_at.timestamp() + self.ttl_ms / 1000
+
+    def data(self) -> dict[str, Any]:
+        """The stored form (the run is stored by its ids, read again when loaded)."""
+        capabilities = self.capabilities
+        return {
+            "entry": asdict(self.entry),
+            "run_id": self.run.run_id,
+            "updated_at": self.updated_at.isoformat(),
+            "ttl_ms": self.ttl_ms,
+            "capabilities": capabilities.model_dump(by_alias=True, exclude_none=True, mode="json")
+            if capabilities is not None
+            else None,
+            "answers": self.answers,
+            "cancelled": self.cancelled,
+            "settled": self.settled,
+            "owner": self.owner,
+        }
 
 
 def declared(ctx: ServerRequestContext[Any, Any]) -> bool:
@@ -206,14 +227,17 @@ class TaskExtension:
         self,
         calls: ToolCalls,
         catalogue: ToolCatalogue,
+        records: RecordService,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.calls = calls
+        self.records = records
         self.catalogue = catalogue
         self.policies = task_policies(overrides or {})
         self._any_required = any(p.support == REQUIRED for p in self.policies.values())
         self.ttl_ms = max(DEFAULT_TTL_MS, int(calls.settings.run_timeout * 1000))
-        self._tasks: OrderedDict[str, _Task] = OrderedDict()
+        # One lock per task in use in this process (updates and cancels of a task in turn).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def policy(self, entry: ToolEntry) -> TaskPolicy:
         return self.policies.get(entry.graph_id) or _DEFAULT_POLICY
@@ -290,9 +314,9 @@ class TaskExtension:
                 input_responses=input_responses(params.input_responses),
             )
         except _Detached as detached:
-            return self._create(ctx, entry, detached.run)
+            return await self._create(ctx, entry, detached.run)
 
-    def _create(
+    async def _create(
         self, ctx: ServerRequestContext[Any, Any], entry: ToolEntry, run: Run
     ) -> dict[str, Any]:
         """Record the task (so that `tasks/get` finds it at once) and answer its handle."""
@@ -305,17 +329,56 @@ class TaskExtension:
             ttl_ms=self.ttl_ms,
             capabilities=ctx.session.client_capabilities,
         )
-        self._expire()
-        self._tasks[record.task_id] = record
+        await self._save(record)
         # No thread id here: the result names it (a new thread is stored when its run ends).
         return {"resultType": "task", **self._task(record, "working", run)}
 
     # -- the task store -------------------------------------------------------------------------
 
-    def _expire(self) -> None:
-        expire(self._tasks)
+    async def _save(self, record: _Task) -> None:
+        await self.records.put(
+            KIND,
+            record.task_id,
+            record.data(),
+            ttl=max(0.0, record.expires - now().timestamp()),
+            created_at=record.created_at,
+        )
 
-    def _admit(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> _Task:
+    async def _load(self, task_id: str) -> _Task:
+        stored = await self.records.get(KIND, task_id)
+        if stored is None or stored.data.get("owner") != authz.identity():
+            raise _unknown(task_id)  # another caller's task is unknown to this one
+        data = stored.data
+        try:
+            run = await self.calls.runs.get(None, data["run_id"])
+        except NotFound:
+            # Deleted with its thread, or (another process's call on a new thread) not stored
+            # until it ends: unknown here for now; the record expires with its ttl.
+            raise _unknown(task_id) from None
+        capabilities = data["capabilities"]
+        return _Task(
+            task_id=task_id,
+            entry=ToolEntry(**data["entry"]),
+            run=run,
+            created_at=stored.created_at,
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            ttl_ms=data["ttl_ms"],
+            capabilities=None
+            if capabilities is None
+            else ClientCapabilities.model_validate(capabilities),
+            answers=data["answers"],
+            cancelled=data["cancelled"],
+            settled=data["settled"],
+            owner=data.get("owner"),
+        )
+
+    def _lock(self, task_id: str) -> asyncio.Lock:
+        lock = self._locks.get(task_id)
+        if lock is None:
+            lock = self._locks[task_id] = asyncio.Lock()
+        return lock
+
+    async def _admit(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> _Task:
         """The task a `tasks/*` request names, after the checks every such request passes."""
         headers = getattr(ctx.request, "headers", None)
         if headers is not None and decode_header_value(headers.get(MCP_NAME_HEADER)) != task_id:
@@ -325,11 +388,7 @@ class TaskExtension:
             )
         if not declared(ctx):
             raise missing_extension()
-        self._expire()
-        record = self._tasks.get(task_id)
-        if record is None or record.owner != authz.identity():
-            raise _unknown(task_id)
-        return record
+        return await self._load(task_id)
 
     # -- the task's state ----------------------------------------------------------------------
 
@@ -346,8 +405,9 @@ class TaskExtension:
         task.update(details)
         return task
 
-    def _settle(self, record: _Task, status: str, run: Run, **details: Any) -> dict[str, Any]:
+    async def _settle(self, record: _Task, status: str, run: Run, **details: Any) -> dict[str, Any]:
         record.settled = self._task(record, status, run, **details)
+        await self._save(record)
         return record.settled
 
     async def _state(self, record: _Task) -> tuple[dict[str, Any], hitl.Plan | None]:
@@ -357,17 +417,17 @@ class TaskExtension:
         try:
             run = await self.calls.runs.get(None, record.run.run_id)
         except NotFound:  # deleted with its thread: the task is gone too
-            self._tasks.pop(record.task_id, None)
+            await self.records.delete(KIND, record.task_id)
             raise _unknown(record.task_id) from None
         record.run = run
         if record.cancelled:
-            return self._settle(record, "cancelled", run), None
+            return await self._settle(record, "cancelled", run), None
         if not run.done:
             return self._task(record, "working", run), None
         async with asyncio.timeout(_READ_SECONDS):
             outcome = await self.calls.runs.wait(run)
         if outcome.status == "interrupted":
-            return self._settle(
+            return await self._settle(
                 record, "cancelled", run, statusMessage="The run was cancelled."
             ), None
         if outcome.status == "success" and outcome.interrupts:
@@ -383,25 +443,26 @@ class TaskExtension:
             result = self.calls.final_result(record.entry, run, outcome, record.capabilities)
         except MCPError as exc:
             error = exc.error.model_dump(by_alias=True, mode="json", exclude_none=True)
-            return self._settle(
+            return await self._settle(
                 record, "failed", run, statusMessage=exc.error.message, error=error
             ), None
-        return self._settle(record, "completed", run, result=result), None
+        return await self._settle(record, "completed", run, result=result), None
 
     # -- tasks/get, tasks/update, tasks/cancel -------------------------------------------------
 
     async def _get(
         self, ctx: ServerRequestContext[Any, Any], params: GetTaskRequestParams
     ) -> dict[str, Any]:
-        record = self._admit(ctx, params.task_id)
+        record = await self._admit(ctx, params.task_id)
         task, _ = await self._state(record)
         return {**task, "resultType": "complete"}
 
     async def _update(
         self, ctx: ServerRequestContext[Any, Any], params: UpdateTaskParams
     ) -> dict[str, Any]:
-        record = self._admit(ctx, params.task_id)
-        async with record.lock:
+        lock = self._lock(params.task_id)
+        async with lock:
+            record = await self._admit(ctx, params.task_id)
             task, asks = await self._state(record)
             if asks is None:  # not waiting for input: nothing to answer (ignored, acknowledged)
                 return {"resultType": "complete"}
@@ -414,6 +475,7 @@ class TaskExtension:
                 if command is not None:
                     await self._resume(ctx, record, command["resume"])
             record.updated_at = now()
+            await self._save(record)
         return {"resultType": "complete"}
 
     async def _resume(self, ctx: ServerRequestContext[Any, Any], record: _Task, value: Any) -> None:
@@ -427,12 +489,14 @@ class TaskExtension:
     async def _cancel(
         self, ctx: ServerRequestContext[Any, Any], params: CancelTaskRequestParams
     ) -> dict[str, Any]:
-        record = self._admit(ctx, params.task_id)
-        async with record.lock:
+        lock = self._lock(params.task_id)
+        async with lock:
+            record = await self._admit(ctx, params.task_id)
             task, _ = await self._state(record)
             if task["status"] in ("working", "input_required"):
                 record.cancelled = True
                 record.updated_at = now()
+                await self._save(record)
                 if not record.run.done:
                     with contextlib.suppress(InteropError, TimeoutError):  # it may have ended
                         async with asyncio.timeout(_READ_SECONDS):

@@ -4,7 +4,8 @@ A task-augmented `tools/call` starts the tool's run and answers at once with the
 is the run id). `tasks/get` is the run's status (`input_required` while the run waits on an
 interrupt), `tasks/result` waits for the run and answers what the call would have answered
 (asking the run's questions through that request), `tasks/cancel` cancels the run, and
-`tasks/list` lists this process's tasks. Tasks are kept in memory for their ttl.
+`tasks/list` lists the tasks. Tasks are records in storage (kind `mcp-task`) for their ttl, so
+any process sharing the database answers for them.
 
 These are the 2025 eras' methods: `task_extension` routes `tasks/*` by era (the 2026-07-28
 tasks extension is served there) and installs `intercept`, which leaves 2026 calls alone.
@@ -13,10 +14,8 @@ tasks extension is served there) and installs `intercept`, which leaves 2026 cal
 from __future__ import annotations
 
 import contextlib
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +35,7 @@ from pydantic import ValidationError
 
 from interop.core import authz
 from interop.core.errors import NotFound
-from interop.core.models import Run
+from interop.core.records import RecordService
 from interop.mcp.calls import ToolCalls
 from interop.mcp.tools import ToolCatalogue, ToolEntry
 
@@ -44,33 +43,21 @@ RELATED_TASK = "io.modelcontextprotocol/related-task"
 DEFAULT_TTL_MS = 3_600_000
 MAX_TTL_MS = 24 * 3_600_000
 POLL_INTERVAL_MS = 500
-_MAX_TASKS = 10_000
+KIND = "mcp-task"
+_LIST_LIMIT = 1000
 
 
 @dataclass(slots=True)
 class TaskRecord:
-    run: Run
+    run_id: str
+    thread_id: str
     entry: ToolEntry
     created_at: datetime
     ttl_ms: int
     owner: str | None = field(default_factory=authz.identity)  # another caller's: unknown
 
-    @property
-    def expires(self) -> float:
-        return self.created_at.timestamp() + self.ttl_ms / 1000
-
 
 Handler = Callable[[ServerRequestContext[Any, Any], Any], Awaitable[dict[str, Any]]]
-
-
-def expire(tasks: OrderedDict[str, Any]) -> None:
-    """Drop the tasks (records with `expires`, oldest first) past their ttl, and the oldest
-    beyond the store's bound, leaving room for one more."""
-    stamp = time.time()
-    for task_id in [k for k, r in tasks.items() if r.expires < stamp]:
-        del tasks[task_id]
-    while len(tasks) >= _MAX_TASKS:
-        tasks.popitem(last=False)
 
 
 def iso_time(stamp: datetime) -> str:
@@ -79,10 +66,10 @@ def iso_time(stamp: datetime) -> str:
 
 
 class TaskHandlers:
-    def __init__(self, calls: ToolCalls, catalogue: ToolCatalogue) -> None:
+    def __init__(self, calls: ToolCalls, catalogue: ToolCatalogue, records: RecordService) -> None:
         self.calls = calls
         self.catalogue = catalogue
-        self._tasks: OrderedDict[str, TaskRecord] = OrderedDict()
+        self.records = records
 
     def methods(self) -> dict[str, tuple[type[Any], Handler]]:
         """The utility's request methods: name → (params model, handler)."""
@@ -129,23 +116,25 @@ class TaskHandlers:
         except NotFound as exc:
             raise MCPError(code=INVALID_PARAMS, message=exc.message) from exc
         ttl = min(task.ttl if task.ttl and task.ttl > 0 else DEFAULT_TTL_MS, MAX_TTL_MS)
-        record = TaskRecord(run=run, entry=entry, created_at=run.created_at, ttl_ms=ttl)
-        self._expire()
-        self._tasks[run.run_id] = record
+        record = TaskRecord(run.run_id, run.thread_id, entry, run.created_at, ttl)
+        data: dict[str, Any] = {
+            "run_id": run.run_id,
+            "thread_id": run.thread_id,
+            "entry": asdict(entry),
+            "ttl_ms": ttl,
+            "owner": record.owner,
+        }
+        await self.records.put(KIND, run.run_id, data, ttl=ttl / 1000, created_at=run.created_at)
         return {"task": await self._task(record)}
 
-    def _expire(self) -> None:
-        expire(self._tasks)
-
-    def _record(self, task_id: str) -> TaskRecord:
-        self._expire()
-        record = self._tasks.get(task_id)
-        if record is None or record.owner != authz.identity():
+    async def _record(self, task_id: str) -> TaskRecord:
+        stored = await self.records.get(KIND, task_id)
+        if stored is None or stored.data.get("owner") != authz.identity():
             raise MCPError(code=INVALID_PARAMS, message=f"Task not found: {task_id}")
-        return record
+        return _task_record(stored.data, stored.created_at)
 
     async def _task(self, record: TaskRecord) -> dict[str, Any]:
-        run = await self.calls.runs.get(None, record.run.run_id)
+        run = await self.calls.runs.get(None, record.run_id)
         status = "working"
         message = None
         if run.status == "success":
@@ -173,13 +162,17 @@ class TaskHandlers:
     async def _get(
         self, ctx: ServerRequestContext[Any, Any], params: GetTaskRequestParams
     ) -> dict[str, Any]:
-        return await self._task(self._record(params.task_id))
+        return await self._task(await self._record(params.task_id))
 
     async def _result(
         self, ctx: ServerRequestContext[Any, Any], params: GetTaskPayloadRequestParams
     ) -> dict[str, Any]:
-        record = self._record(params.task_id)
-        result = await self.calls.finish(ctx, record.entry, record.run)
+        record = await self._record(params.task_id)
+        try:
+            run = await self.calls.runs.get(None, record.run_id)
+        except NotFound as exc:
+            raise MCPError(code=INVALID_PARAMS, message=f"Task not found: {record.run_id}") from exc
+        result = await self.calls.finish(ctx, record.entry, run)
         meta = dict(result.get("_meta") or {})
         meta[RELATED_TASK] = {"taskId": params.task_id}
         return {**result, "_meta": meta}
@@ -187,7 +180,7 @@ class TaskHandlers:
     async def _cancel(
         self, ctx: ServerRequestContext[Any, Any], params: CancelTaskRequestParams
     ) -> dict[str, Any]:
-        record = self._record(params.task_id)
+        record = await self._record(params.task_id)
         task = await self._task(record)
         if task["status"] in ("completed", "failed", "cancelled"):
             raise MCPError(
@@ -195,12 +188,28 @@ class TaskHandlers:
                 message=f"Cannot cancel task: already in terminal status '{task['status']}'",
             )
         with contextlib.suppress(NotFound):  # it may have ended meanwhile
-            await self.calls.runs.cancel(record.run.thread_id, record.run.run_id, wait=True)
+            await self.calls.runs.cancel(record.thread_id, record.run_id, wait=True)
         return await self._task(record)
 
     async def _list(
         self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams
     ) -> dict[str, Any]:
-        self._expire()
-        mine = [r for r in self._tasks.values() if r.owner == authz.identity()]
-        return {"tasks": [await self._task(r) for r in mine]}
+        stored = await self.records.list(KIND, "", limit=_LIST_LIMIT)
+        tasks = []
+        for found in stored:
+            if found.data.get("owner") != authz.identity():
+                continue  # another caller's task
+            with contextlib.suppress(NotFound):  # its thread was deleted: the task is gone
+                tasks.append(await self._task(_task_record(found.data, found.created_at)))
+        return {"tasks": tasks}
+
+
+def _task_record(data: dict[str, Any], created_at: datetime) -> TaskRecord:
+    return TaskRecord(
+        run_id=data["run_id"],
+        thread_id=data["thread_id"],
+        entry=ToolEntry(**data["entry"]),
+        created_at=created_at,
+        ttl_ms=data["ttl_ms"],
+        owner=data.get("owner"),
+    )

@@ -56,7 +56,8 @@ class CronCreate(_RunFields):
     assistant_id: str
     schedule: str
     timezone: str | None = None
-    end_time: datetime | None = None
+    # An ISO 8601 string on the wire (strict bodies take no strings for datetimes otherwise).
+    end_time: datetime | None = Field(default=None, strict=False)
     metadata: m.Json | None = None
     on_run_completed: Literal["delete", "keep"] = "delete"
     enabled: bool = True
@@ -69,7 +70,8 @@ class ThreadCronCreate(CronCreate):
 class CronPatch(_RunFields):
     schedule: str | None = None
     timezone: str | None = None
-    end_time: datetime | None = None
+    # An ISO 8601 string on the wire (strict bodies take no strings for datetimes otherwise).
+    end_time: datetime | None = Field(default=None, strict=False)
     metadata: m.Json | None = None
     on_run_completed: Literal["delete", "keep"] | None = None
     enabled: bool | None = None

@@ -7,8 +7,8 @@ import pytest
 from interop.a2a import translate as t
 from interop.a2a.errors import ContentTypeNotSupported, InvalidParams, TaskNotFound, to_wire
 from interop.a2a.model import Message, Part
-from interop.a2a.push import PushService, PushSettings
 from interop.a2a.stream import ArtifactChunker
+from interop.core.delivery import UrlRefused, check_url
 from interop.core.errors import Conflict, NotFound
 
 
@@ -100,7 +100,6 @@ def test_errors_on_the_wire() -> None:
 
 
 def test_push_urls() -> None:
-    strict = PushService(PushSettings())
     for url in (
         "http://127.0.0.1/x",
         "http://localhost:9/x",
@@ -108,7 +107,7 @@ def test_push_urls() -> None:
         "http://[::1]/x",
         "ftp://example.com/x",
     ):
-        with pytest.raises(InvalidParams):
-            strict.check_url(url)
-    strict.check_url("https://example.com/hook")
-    PushService(PushSettings(allow_private=True)).check_url("http://127.0.0.1:9/x")
+        with pytest.raises(UrlRefused):
+            check_url(url, allow_private=False)
+    check_url("https://example.com/hook", allow_private=False)
+    check_url("http://127.0.0.1:9/x", allow_private=True)

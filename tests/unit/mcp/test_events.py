@@ -90,3 +90,25 @@ async def test_remembered_streams_are_bounded(monkeypatch: Any) -> None:
     latest = await store.store_event("3", None)
     assert await _replay(store, oldest) == (None, [])
     assert (await _replay(store, latest))[0] == "3"
+
+
+async def test_another_process_resumes_a_stream_and_follows_it_to_its_response() -> None:
+    broker = InProcessBroker()
+    serving = SessionEvents(broker, "s1")  # the process serving the request
+    other = SessionEvents(broker, "s1")  # another process, which never stored an event for it
+    primed = await serving.store_event("7", None)
+    await serving.store_event("7", _note(1))
+    seen: list[Any] = []
+
+    async def collect(message: EventMessage) -> None:
+        seen.append(message.message)
+        if len(seen) == 1:  # published after the replay began: followed live
+            await serving.store_event("7", _note(2))
+            await serving.store_event("7", _response(7))
+
+    assert await other.can_replay(primed)
+    stream = await other.replay_events_after(primed, collect)
+    assert stream is None  # the response ended the stream: nothing for the SDK to tail
+    assert seen == [_note(1), _note(2), _response(7)]
+    # Another session's view finds no such stream.
+    assert not await SessionEvents(broker, "s2").can_replay(primed)

@@ -18,7 +18,7 @@ from tests.databases import empty_tables
 
 from interop.core.ids import new_id, now
 from interop.core.models import Assistant
-from interop.core.storage import Storage
+from interop.core.storage import AdapterRecord, Storage
 from interop.examples import echo
 from interop.storage import open_storage
 
@@ -1099,3 +1099,64 @@ async def test_orphans_are_running_runs_no_live_lease_holds(storage: Storage) ->
         unleased.run_id,
         expired.run_id,
     ]
+
+
+# -- adapter records -----------------------------------------------------------------------------
+
+
+def _adapter_record(
+    key: str, *, kind: str = "push", scope: str = "task-1", at: datetime | None = None, **kw: Any
+) -> AdapterRecord:
+    return AdapterRecord(
+        kind=kind, key=key, scope=scope, data={"key": key}, created_at=at or now(), **kw
+    )
+
+
+async def test_adapter_record_put_get_replace_delete(storage: Storage) -> None:
+    records = storage.adapters
+    record = _adapter_record("a")
+    record.data = {"url": "http://x", "nested": {"list": [1, 2]}}
+    await records.put(record)
+    got = await records.get("push", "a", at=now())
+    assert got is not None
+    assert (got.kind, got.key, got.scope, got.data) == ("push", "a", "task-1", record.data)
+    assert got.created_at == record.created_at and got.expires_at is None
+    # Another kind's key space is its own.
+    assert await records.get("mcp-task", "a", at=now()) is None
+    await records.put(replace(record, scope="task-2", data={"url": "http://y"}))
+    got = await records.get("push", "a", at=now())
+    assert got is not None and (got.scope, got.data) == ("task-2", {"url": "http://y"})
+    assert await records.delete("push", "a")
+    assert not await records.delete("push", "a")
+    assert await records.get("push", "a", at=now()) is None
+
+
+async def test_adapter_records_list_by_scope_oldest_first(storage: Storage) -> None:
+    records = storage.adapters
+    start = now()
+    for i, key in enumerate(["c", "a", "b"]):
+        await records.put(_adapter_record(key, at=start + timedelta(seconds=i)))
+    await records.put(_adapter_record("other", scope="task-2", at=start))
+    await records.put(_adapter_record("mcp", kind="mcp-task", at=start))
+    listed = await records.list("push", "task-1", at=now(), limit=10)
+    assert [r.key for r in listed] == ["c", "a", "b"]
+    assert [r.key for r in await records.list("push", "task-1", at=now(), limit=2)] == ["c", "a"]
+    assert [r.key for r in await records.list("push", "task-2", at=now(), limit=10)] == ["other"]
+    assert await records.list("push", "none", at=now(), limit=10) == []
+
+
+async def test_adapter_records_expire(storage: Storage) -> None:
+    records = storage.adapters
+    at = now()
+    await records.put(_adapter_record("gone", at=at, expires_at=at + timedelta(seconds=5)))
+    await records.put(_adapter_record("kept", at=at, expires_at=at + timedelta(hours=1)))
+    await records.put(_adapter_record("forever", at=at))
+    assert await records.get("push", "gone", at=at + timedelta(seconds=4)) is not None
+    later = at + timedelta(seconds=5)
+    assert await records.get("push", "gone", at=later) is None
+    listed = await records.list("push", "task-1", at=later, limit=10)
+    assert sorted(r.key for r in listed) == ["forever", "kept"]
+    assert await records.purge(at=later) == 1
+    assert await records.purge(at=later) == 0
+    got = await records.get("push", "kept", at=at)
+    assert got is not None and got.expires_at == at + timedelta(hours=1)

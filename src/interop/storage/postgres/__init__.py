@@ -14,6 +14,7 @@ from interop.core.models import Run, Thread
 from interop.core.store import StoreSettings
 from interop.storage.errors import StorageUnavailable
 from interop.storage.postgres import runs, threads
+from interop.storage.postgres.adapters import PostgresAdapters
 from interop.storage.postgres.assistants import PostgresAssistants
 from interop.storage.postgres.checkpoints import PostgresCheckpoints, import_checkpoints
 from interop.storage.postgres.crons import PostgresCrons
@@ -63,6 +64,7 @@ class PostgresStorage:
         self.runs = PostgresRuns(pool)
         self.thread_ttl = PostgresThreadTtl(pool)
         self.checkpoints = PostgresCheckpoints(pool)
+        self.adapters = PostgresAdapters(pool)
         self.crons = PostgresCrons(pool)
         settings = self.store_settings
         self.store = AsyncPostgresStore(pool, index=settings.index, ttl=settings.ttl)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ import time
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from interop.storage.errors import StorageUnavailable
-from interop.storage.postgres import crons, thread_ttl
+from interop.storage.postgres import adapters, crons, thread_ttl
 from interop.storage.postgres.pool import Connection
 
 # Any fixed 64-bit number, the same in every process: "interop\0" read as an integer.
@@ -108,7 +108,8 @@ ALTER TABLE runs ADD COLUMN lease_owner text;
 ALTER TABLE runs ADD COLUMN lease_expires_at timestamptz;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, crons.MIGRATION, thread_ttl.MIGRATION]
+# 5: the adapters' records: A2A push configs, MCP tasks and sessions (adapters.py).
+MIGRATIONS: list[str] = [_V1, _V2, crons.MIGRATION, thread_ttl.MIGRATION, adapters.MIGRATION]
 
 
 async def migrate(conn: Connection) -> list[int]:

@@ -16,6 +16,7 @@ from interop.core.models import Run, Thread
 from interop.core.store import StoreSettings
 from interop.storage.errors import StorageUnavailable
 from interop.storage.sqlite import lock
+from interop.storage.sqlite.adapters import SqliteAdapters
 from interop.storage.sqlite.assistants import SqliteAssistants
 from interop.storage.sqlite.checkpoints import InteropSqliteSaver, SqliteCheckpoints, ThreadedSaver
 from interop.storage.sqlite.connection import DbThread, Statement
@@ -81,6 +82,7 @@ class SqliteStorage:
         self.crons = SqliteCrons(db)
         self.thread_ttl = SqliteThreadTtl(db)
         self.checkpoints = SqliteCheckpoints(ThreadedSaver(sync, db))
+        self.adapters = SqliteAdapters(db)
         self._sync = sync
         try:
             self.store = await self._open_store()

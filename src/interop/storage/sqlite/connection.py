@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from interop.storage.sqlite.schema import SCHEMA, add_columns
+from interop.storage.sqlite.schema import ADAPTERS_SCHEMA, SCHEMA, add_columns
 
 
 def to_json(value: Any) -> str:
@@ -123,6 +123,7 @@ class DbThread:
         ):
             conn.execute(pragma).close()
         conn.executescript(SCHEMA)
+        conn.executescript(ADAPTERS_SCHEMA)
         add_columns(conn)
         conn.commit()
         return conn

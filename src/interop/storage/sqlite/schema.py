@@ -72,6 +72,21 @@ CREATE INDEX IF NOT EXISTS runs_status_created_at ON runs (status, created_at, r
 CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at, run_id);
 """
 
+# The adapters' records: A2A push configs, MCP tasks and sessions (adapters.py).
+ADAPTERS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS adapter_records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS adapter_records_scope ON adapter_records (kind, scope, created_at, key);
+CREATE INDEX IF NOT EXISTS adapter_records_expires_at ON adapter_records (expires_at);
+"""
+
 
 # Columns added since a table was first created: (table, column, declaration).
 ADDED_COLUMNS = [
