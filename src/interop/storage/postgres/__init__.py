@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import psycopg
 from langgraph.checkpoint.base import CheckpointTuple
 
+from interop.core.errors import register_outage
 from interop.core.models import Run, Thread
 from interop.storage.errors import StorageUnavailable
 from interop.storage.postgres import runs, threads
@@ -25,6 +26,10 @@ from interop.storage.postgres.pool import (
 )
 from interop.storage.postgres.runs import PostgresRuns
 from interop.storage.postgres.threads import PostgresThreads
+
+# A lost connection, a server that refuses them, a pool that cannot hand one out in time
+# (psycopg_pool.PoolTimeout is an OperationalError): a request answered 503, not 500.
+register_outage(psycopg.OperationalError)
 
 
 class PostgresStorage:
