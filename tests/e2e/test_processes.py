@@ -21,6 +21,9 @@ from .support import ECHO, TIMEOUT, ServerProcess, free_port, running_server, us
 
 REFUSED = 2
 
+# Starting N spawned processes takes a while on a loaded machine.
+pytestmark = pytest.mark.timeout(300)
+
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
