@@ -10,6 +10,8 @@ process that exits (or is killed) releases it at once.
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 
 from interop.storage.errors import StorageUnavailable
@@ -17,6 +19,7 @@ from interop.storage.postgres.pool import describe, one_line
 
 # Another key than the migrations' lock (which is held only while migrating).
 LOCK_KEY = int.from_bytes(b"interopB", "big") >> 1
+WAIT = 3.0  # seconds
 
 
 class BrokerSplit(Exception):
@@ -33,9 +36,16 @@ def hold(url: str, *, shared: bool) -> psycopg.Connection[tuple[object, ...]]:
     except psycopg.Error as exc:
         raise StorageUnavailable(f"cannot reach {describe(url)}: {one_line(exc)}") from exc
     function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-    row = conn.execute(f"SELECT {function}(%s)", (LOCK_KEY,)).fetchone()
-    if row is not None and row[0]:
-        return conn
+    # A server that was just killed holds the lock until Postgres sees its connection close:
+    # try for a few seconds before refusing.
+    deadline = time.monotonic() + WAIT
+    while True:
+        row = conn.execute(f"SELECT {function}(%s)", (LOCK_KEY,)).fetchone()
+        if row is not None and row[0]:
+            return conn
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     conn.close()
     if shared:
         raise BrokerSplit(
