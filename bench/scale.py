@@ -99,6 +99,7 @@ def stateless_rps(base_url: str, args: argparse.Namespace) -> float:
     result = run_load(spec, args.generator)
     if result.error_count:
         say(f"errors: {result.errors}")
+    say(f"{result.rps:.1f} req/s")
     return result.rps
 
 
@@ -117,11 +118,12 @@ def first_events(reader: str, runner: str, count: int) -> list[float]:
             path = f"/threads/{thread_id}/runs/{run['run_id']}/stream"
             started = time.perf_counter()
             with read_at.stream("GET", path, headers={"Last-Event-ID": "-1"}) as response:
-                for line in response.iter_lines():
+                lines = response.iter_lines()
+                for line in lines:
                     if line.startswith("data:"):
                         samples.append((time.perf_counter() - started) * 1000)
                         break
-                for _ in response.iter_lines():  # to the end: the next run starts after it
+                for _ in lines:  # to the end: the next run starts after it
                     pass
     return sorted(samples)
 
