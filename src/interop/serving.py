@@ -57,6 +57,9 @@ def banner(settings: Settings, processes: int) -> list[str]:
 
 
 def _describe_database(url: str) -> str:
+    """The URL without its password. (Postgres only: a SQLite server never loads psycopg.)"""
+    if not url.startswith(("postgresql:", "postgres:")):
+        return url
     from interop.storage.postgres.pool import describe as describe_postgres
 
     return describe_postgres(url)
