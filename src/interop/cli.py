@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,12 +44,13 @@ def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="interop",
+        allow_abbrev=False,
         description="An open-source agent server: LangGraph REST API, A2A and MCP front doors.",
     )
     parser.add_argument("--version", action="version", version=f"interop {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    serve = commands.add_parser("serve", help="run the server")
+    serve = commands.add_parser("serve", help="run the server", allow_abbrev=False)
     _config_flag(serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument(
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         "(or set INTEROP_REDIS; default: in-process)",
     )
     serve.add_argument(
+        "--processes",
+        type=_bounded_int(1, 256),
+        help="server processes sharing the port (or set INTEROP_PROCESSES; default 1); more than"
+        " one needs a postgresql:// --database and --redis",
+    )
+    serve.add_argument(
         "--workers-per-process",
         type=_bounded_int(1, 10_000),
         dest="workers",
@@ -87,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
 
-    check = commands.add_parser("check", help="load the config and its graphs, then exit")
+    check = commands.add_parser(
+        "check", help="load the config and its graphs, then exit", allow_abbrev=False
+    )
     _config_flag(check)
     return parser
 
@@ -136,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_body_bytes:
         settings.max_body_bytes = args.max_body_bytes
     settings.host, settings.port = args.host, args.port
+    processes = args.processes or _env_processes()
+    if processes is None:
+        print("interop: INTEROP_PROCESSES must be a positive integer", file=sys.stderr)
+        return 2
+    problem = _processes_problem(processes, settings)
+    if problem is not None:
+        print(f"interop: {problem}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(check_storage(settings.database))
     except StorageUnavailable as exc:
@@ -146,7 +163,59 @@ def main(argv: list[str] | None = None) -> int:
         if problem is not None:
             print(f"interop: --redis: {problem}", file=sys.stderr)
             return 2
+    if not _hold_broker_lock(settings):
+        return 2
+    if processes > 1:
+        from interop.serving import serve_processes
+
+        return serve_processes(
+            settings, processes, access_log=args.access_log, log_level=args.log_level
+        )
     return _serve(settings, graphs, access_log=args.access_log, log_level=args.log_level)
+
+
+def _env_processes() -> int | None:
+    value = os.environ.get("INTEROP_PROCESSES") or "1"
+    return int(value) if value.isdigit() and int(value) >= 1 else None
+
+
+def _is_postgres(url: str) -> bool:
+    return url.partition("://")[0].lower() in ("postgresql", "postgres")
+
+
+def _processes_problem(processes: int, settings: Settings) -> str | None:
+    """Why `processes` server processes cannot serve with these settings, or None."""
+    if processes == 1:
+        return None
+    missing = []
+    if not _is_postgres(settings.database):
+        missing.append("a postgresql:// --database (SQLite admits one process)")
+    if not settings.redis:
+        missing.append("--redis (run events and signals shared by the processes)")
+    if not missing:
+        return None
+    return f"--processes {processes} needs " + " and ".join(missing)
+
+
+# The connection holding this process's broker lock on a Postgres database, for its whole life.
+_broker_lock: object = None
+
+
+def _hold_broker_lock(settings: Settings) -> bool:
+    """On Postgres, take the database's broker lock (shared with Redis, exclusive without): a
+    server without a broker must be alone on its database. False, with one line on stderr,
+    when another server holds it the other way."""
+    global _broker_lock
+    if not _is_postgres(settings.database):
+        return True
+    from interop.storage.postgres.presence import BrokerSplit, hold
+
+    try:
+        _broker_lock = hold(settings.database, shared=settings.redis is not None)
+    except (BrokerSplit, StorageUnavailable) as exc:
+        print(f"interop: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _claim(database: str) -> bool:
@@ -194,41 +263,23 @@ def _serve(
     import uvicorn
 
     from interop.app import create_app
-    from interop.brokers import describe
+    from interop.serving import banner, uvicorn_config
 
     try:
         app = create_app(settings, graphs)
     except ConfigError as exc:  # e.g. the `http.app` module does not import
         print(f"interop: {exc}", file=sys.stderr)
         return 2
-    base = settings.base_url()
     if not settings.is_loopback() and not settings.public_url:
         log.warning(
             "no --public-url: agent cards and MCP metadata name %s; set --public-url to the URL "
             "clients reach this server at",
-            base,
+            settings.base_url(),
         )
-    app.state.banner = [
-        f"interop {__version__} ready",
-        f"  REST      {base}/",
-        f"  API docs  {base}/docs",
-        f"  A2A       {base}/a2a/{{assistant_id}}",
-        f"  MCP       {base}/mcp",
-        f"  database  {settings.database}",
-        f"  broker    {describe(settings.redis)}",
-    ]
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
-        access_log=access_log,
-        log_level=log_level,
-        timeout_graceful_shutdown=5,
-        log_config=None,
+    app.state.banner = banner(settings, 1)
+    server = uvicorn.Server(
+        uvicorn_config(app, settings, access_log=access_log, log_level=log_level)
     )
-    server = uvicorn.Server(config)
     try:
         server.run()
     except OSError as exc:

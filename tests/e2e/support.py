@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 from tests.databases import admin_url, create_database, drop_databases
+from tests.redis_env import delete_keys, redis_url
 
 T = TypeVar("T")
 
@@ -62,9 +64,30 @@ def new_database_url(sqlite_file: Path) -> str:
 
 
 def drop_test_databases() -> None:
-    """Drop the Postgres databases this session's servers used."""
+    """Drop the Postgres databases this session's servers used (and, with BROKER=redis, their
+    Redis keys)."""
     if BACKEND == "postgres":
         drop_databases(admin_url(required=True), DATABASE_PREFIX)
+    if BROKER == "redis":
+        delete_keys(redis_url(), REDIS_PREFIX)
+
+
+# The broker every test server uses: `INTEROP_TEST_BROKER=redis` gives each server `--redis`
+# (INTEROP_TEST_REDIS_URL) with a key prefix of its own, unless the test chose a broker itself.
+BROKER = os.environ.get("INTEROP_TEST_BROKER", "memory")
+REDIS_PREFIX = f"interop-e2e:{os.getpid()}:"
+
+
+def broker_settings(extra_args: Sequence[str], env: dict[str, str]) -> dict[str, str]:
+    """The environment that gives a new server the session's broker."""
+    if BROKER == "memory" or "--redis" in extra_args or "INTEROP_REDIS" in env:
+        return {}
+    if BROKER == "redis":
+        return {
+            "INTEROP_REDIS": redis_url(),
+            "INTEROP_REDIS_PREFIX": f"{REDIS_PREFIX}{uuid.uuid4().hex[:12]}:",
+        }
+    pytest.fail(f"INTEROP_TEST_BROKER={BROKER!r}: expected memory or redis", pytrace=False)
 
 
 def serve_command(port: int, database_url: str) -> list[str]:
@@ -123,6 +146,7 @@ class ServerProcess:
         # The server's settings come from flags and INTEROP_* variables: only ours apply.
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTEROP_")}
         env.update(self.env or {})
+        env.update(broker_settings(self.extra_args, env))
         self.process = subprocess.Popen(
             [*serve_command(self.port, self.database_url), *self.extra_args],
             cwd=self.workdir,  # no interop.json/langgraph.json here: the bundled agents

@@ -36,6 +36,7 @@ from interop.core.errors import (
     NotFound,
     Unauthorized,
     Unavailable,
+    unavailable,
 )
 
 log = logging.getLogger("interop.a2a")
@@ -128,13 +129,20 @@ class VersionNotSupported(A2AError):
     default_message = "Protocol version not supported"
 
 
+class ServiceUnavailable(InternalError):
+    """The database or the broker is unreachable for now (A2A has no code of its own for it:
+    an internal error, with HTTP 503 and Retry-After where the binding has a status)."""
+
+    default_message = "Service unavailable"
+
+
 # The core's errors, as A2A errors. NotFound here is always about a task: the handler resolves
 # the assistant before it calls anything that could raise NotFound for another resource.
 CORE_ERRORS: dict[type[InteropError], type[A2AError]] = {
     NotFound: TaskNotFound,
     Conflict: UnsupportedOperation,
     InvalidInput: InvalidParams,
-    Unavailable: InternalError,
+    Unavailable: ServiceUnavailable,
     # A2A has no error for a refused action; the transport said who the caller is (401 there).
     Unauthorized: InvalidRequest,
     Forbidden: InvalidRequest,
@@ -146,12 +154,16 @@ def as_a2a_error(exc: BaseException) -> A2AError:
     opaque InternalError."""
     if isinstance(exc, A2AError):
         return exc
+    outage = unavailable(exc)
+    if outage is not None:
+        log.warning("A2A call: backend unreachable: %s", exc)
+        return ServiceUnavailable()
     if isinstance(exc, InteropError):
         for cls in type(exc).__mro__:
             mapped = CORE_ERRORS.get(cls)
             if mapped is not None:
-                if mapped is InternalError:
-                    return InternalError("Service unavailable")
+                if mapped is ServiceUnavailable:
+                    return ServiceUnavailable()
                 return mapped(exc.message)
     log.error("unhandled error in an A2A call", exc_info=exc)
     return InternalError()
@@ -184,6 +196,7 @@ HTTP_STATUS: dict[type[A2AError], tuple[int, str]] = {
     MethodNotFound: (404, "NOT_FOUND"),
     InvalidParams: (400, "INVALID_ARGUMENT"),
     InternalError: (500, "INTERNAL"),
+    ServiceUnavailable: (503, "UNAVAILABLE"),
     TaskNotFound: (404, "NOT_FOUND"),
     TaskNotCancelable: (400, "FAILED_PRECONDITION"),
     PushNotificationNotSupported: (400, "FAILED_PRECONDITION"),

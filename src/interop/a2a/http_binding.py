@@ -33,7 +33,7 @@ from interop.a2a.handler import A2AHandler, Call
 from interop.a2a.jsonrpc import A2AEndpoint, TooLarge, accepts_json, negotiate, read_body
 from interop.a2a.model import Event
 from interop.a2a.sse import event_stream
-from interop.core.errors import InteropError
+from interop.core.errors import RETRY_AFTER, InteropError, unavailable
 
 # Answers are `application/json`: what the A2A 1.0.0 text (11.1) and AIP-193 name, what the
 # a2a-sdk server sends and the TCK requires (the later spec text prefers application/a2a+json,
@@ -46,7 +46,8 @@ def _status(exc: BaseException, status: int | None = None) -> Response:
     if status is not None:
         code = body["error"]["code"] = status
         body["error"]["status"] = HTTP_ONLY_STATUS[status]
-    return Response(orjson.dumps(body), status_code=code, media_type=MEDIA_TYPE)
+    headers = {"Retry-After": str(RETRY_AFTER)} if code == 503 else None
+    return Response(orjson.dumps(body), status_code=code, media_type=MEDIA_TYPE, headers=headers)
 
 
 # Answers about the HTTP request itself rather than an A2A operation.
@@ -76,7 +77,11 @@ class HttpJsonEndpoint:
         path_id = str(request.path_params["assistant_id"])
         try:
             assistant = await self.handler.assistant(path_id)
-        except InteropError:
+        except Exception as exc:  # the boundary: an outage, or no such agent
+            if unavailable(exc) is not None:
+                return _status(exc)
+            if not isinstance(exc, InteropError):
+                raise
             missing = InvalidRequest(f"No agent '{path_id[:100]}' here.", field="assistant_id")
             return _status(missing, 404)
         method = request.method

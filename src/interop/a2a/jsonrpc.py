@@ -46,7 +46,7 @@ from interop.a2a.handler import A2AHandler, Call
 from interop.a2a.model import Event
 from interop.a2a.sse import event_stream
 from interop.core import serde
-from interop.core.errors import InteropError
+from interop.core.errors import RETRY_AFTER, InteropError, unavailable
 from interop.core.models import Assistant
 from interop.transport_security import is_json_type
 
@@ -184,7 +184,13 @@ class A2AEndpoint:
         path_id = str(request.path_params["assistant_id"])
         try:
             assistant = await self.handler.assistant(path_id)
-        except InteropError:
+        except Exception as exc:  # the boundary: an outage, or no such agent
+            if unavailable(exc) is not None:
+                response = _json_response(error_body(exc, "1.0", _peek_id(raw)), status=503)
+                response.headers["Retry-After"] = str(RETRY_AFTER)
+                return response
+            if not isinstance(exc, InteropError):
+                raise
             error = InvalidRequest(f"No agent '{path_id[:100]}' here.", field="assistant_id")
             return _json_response(error_body(error, "1.0"), status=404)
         try:

@@ -42,13 +42,25 @@ async def open_broker(url: str | None, *, prefix: str | None = None) -> EventBro
     if urlsplit(url).scheme not in _REDIS_SCHEMES:
         raise BrokerUnavailable(f"{describe(url)} is not a redis:// URL")
     import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
+    from redis.exceptions import TimeoutError as RedisTimeout
 
     from interop.brokers.redis import RedisBroker
 
     try:
-        # One connection per waiting stream reader (XREAD BLOCK): allow many.
-        client = aioredis.Redis.from_url(url, max_connections=10_000, socket_connect_timeout=5)
+        # One connection per waiting stream reader (XREAD BLOCK): allow many. A pooled
+        # connection that Redis closed (a restart) is retried on a new one, so the first
+        # command after an outage does not fail.
+        client = aioredis.Redis.from_url(
+            url,
+            max_connections=10_000,
+            socket_connect_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeout],
+        )
     except ValueError as exc:
         raise BrokerUnavailable(f"{describe(url)}: {exc}") from None
     try:

@@ -30,11 +30,17 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from interop.brokers.fanout import Fanout, drain
+from interop.core.errors import register_outage
 from interop.core.events import FROM_NOW, FROM_START, MAX_EVENTS, RETENTION, parse_event_id
 from interop.core.models import StreamEvent
+
+# Redis unreachable (or too slow to answer): a request answered 503, not 500.
+register_outage(RedisConnectionError, RedisTimeout)
 
 log = logging.getLogger("interop.brokers")
 

@@ -22,6 +22,7 @@ from interop.core.errors import (
     NotFound,
     Unauthorized,
     Unavailable,
+    unavailable,
 )
 
 log = logging.getLogger("interop.mcp")
@@ -64,7 +65,11 @@ def rpc_error(exc: InteropError) -> MCPError:
 
 
 def internal(exc: BaseException) -> MCPError:
-    """An unexpected failure: logged here, opaque on the wire."""
+    """An unexpected failure: logged here, opaque on the wire (a backend outage: said so)."""
+    outage = unavailable(exc)
+    if outage is not None:
+        log.warning("MCP request: backend unreachable: %s", exc)
+        return MCPError(code=INTERNAL_ERROR, message=outage.message)
     log.error("MCP request failed", exc_info=exc)
     return MCPError(code=INTERNAL_ERROR, message="Internal error")
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from interop.core.errors import (
+    RETRY_AFTER,
     Conflict,
     Forbidden,
     InteropError,
@@ -17,6 +18,7 @@ from interop.core.errors import (
     NotFound,
     Unauthorized,
     Unavailable,
+    unavailable,
 )
 from interop.rest.responses import JSONResponse
 
@@ -45,6 +47,8 @@ def error_response(
     status: int, detail: object, headers: Mapping[str, str] | None = None
 ) -> Response:
     headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
@@ -67,7 +71,12 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """The boundary: anything unplanned is logged with its traceback and answered opaquely."""
+    """The boundary: a backend outage is a 503; anything else unplanned is logged with its
+    traceback and answered opaquely."""
+    outage = unavailable(exc)
+    if outage is not None:
+        log.warning("%s %s: backend unreachable: %s", request.method, request.url.path, exc)
+        return error_response(503, outage.message)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "Internal server error.")
 

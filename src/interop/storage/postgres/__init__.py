@@ -10,6 +10,7 @@ import psycopg
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from interop.core.errors import register_outage
 from interop.core.models import Run, Thread
 from interop.core.store import StoreSettings
 from interop.storage.errors import StorageUnavailable
@@ -32,6 +33,10 @@ from interop.storage.postgres.pool import (
 from interop.storage.postgres.runs import PostgresRuns
 from interop.storage.postgres.thread_ttl import PostgresThreadTtl
 from interop.storage.postgres.threads import PostgresThreads
+
+# A lost connection, a server that refuses them, a pool that cannot hand one out in time
+# (psycopg_pool.PoolTimeout is an OperationalError): a request answered 503, not 500.
+register_outage(psycopg.OperationalError)
 
 
 class PostgresStorage:

@@ -29,6 +29,7 @@ SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT = 10  # seconds, for the first connection and each one the pool opens
 POOL_MIN = 2
 POOL_MAX = 10
+POOL_WAIT = 10.0
 
 
 def is_postgres_url(url: str) -> bool:
@@ -93,6 +94,9 @@ async def open_pool(url: str) -> Pool:
         max_size=POOL_MAX,
         kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT},
         configure=_configure,
+        # How long a request waits for a connection (psycopg_pool's default is 30 s): a
+        # database that is down answers 503 after this, rather than holding the request.
+        timeout=POOL_WAIT,
         open=False,
         name="interop",
     )
