@@ -16,6 +16,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
 from tests.databases import admin_url, create_database, drop_databases
+from tests.redis_env import delete_keys, key_prefix, redis_url
 
 from .support import ECHO, TIMEOUT, ServerProcess, eventually, new_thread, run_status
 
@@ -215,7 +216,11 @@ async def test_two_servers_fire_each_slot_once(tmp_path: Path) -> None:
     run, so the runs never outnumber the slots that passed."""
     admin = admin_url()
     url = create_database(admin, "interop_cron_e2e")
-    servers = [ServerProcess(tmp_path / name) for name in ("a", "b")]
+    # Several processes on one PostgreSQL database share a Redis (a server without a broker is
+    # alone on its database).
+    redis, prefix = redis_url(), key_prefix()
+    env = {"INTEROP_REDIS": redis, "INTEROP_REDIS_PREFIX": prefix}
+    servers = [ServerProcess(tmp_path / name, env=env) for name in ("a", "b")]
     try:
         for server in servers:
             server.database_url = url
@@ -243,3 +248,4 @@ async def test_two_servers_fire_each_slot_once(tmp_path: Path) -> None:
         for server in servers:
             server.stop()
         drop_databases(admin, url.rsplit("/", 1)[-1])
+        delete_keys(redis, prefix)
