@@ -20,12 +20,14 @@ from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
 from interop.core.assistants import AssistantService
+from interop.core.drain import Drain
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
 from interop.core.runs import RunService
 from interop.core.scheduler import Scheduler
 from interop.core.threads import ThreadService
+from interop.drain import DrainGuard
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
 from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -113,6 +115,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     http = http_config.load(settings.resolve_config())
     user_app = http_config.load_user_app(http)
     metrics = Metrics()
+    drain = Drain()  # begun by the server's signal handler (cli.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -128,6 +131,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
+        runs.drain = drain
         runs.add_listener(metrics.on_run)
         metrics.watch_queue(runs.load)
         await assistants.ensure_system_assistants()
@@ -176,6 +180,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             **EXCEPTION_HANDLERS,
         },
         middleware=[
+            Middleware(DrainGuard, drain=drain),
             Middleware(MetricsMiddleware, metrics=metrics),
             *http_config.middleware(http, user_app),
             Middleware(HostOriginGuard, settings=settings, cors=http.cors),
@@ -185,6 +190,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.drain = drain
     app.state.header_filter = http.headers
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents

@@ -50,6 +50,10 @@ class Settings:
         default_factory=lambda: _env_int("INTEROP_MAX_BODY_BYTES", 10 * 1024 * 1024)
     )
     run_timeout: float = 3600.0
+    # Seconds a SIGTERM/SIGINT leaves open streams and requests to finish (README: Shutdown).
+    graceful_shutdown: float = field(
+        default_factory=lambda: float(_env_int("INTEROP_GRACEFUL_SHUTDOWN", 10))
+    )
     heartbeat_seconds: float = 5.0
     public_url: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None
