@@ -549,7 +549,7 @@ class A2AHandler:
             )
             if newest and newest[0].run_id > after.run_id:
                 return await self.runs.get(None, newest[0].run_id)
-            return await waiter
+            return await self.runs.drain.answer(waiter)
         finally:
             waiters = self._waiters.get(task_id)
             if waiters is not None:
