@@ -146,12 +146,16 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         await runs.start()
         heap.settle("startup")
+        trimmer = asyncio.get_running_loop().create_task(
+            heap.trim_when_idle(lambda: metrics.handled)
+        )
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
             log.info("%s", line)
         try:
             yield
         finally:
+            trimmer.cancel()
             await mcp_door.close()
             await runs.stop()
             await app.state.a2a.close()

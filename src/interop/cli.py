@@ -242,7 +242,10 @@ def _serve(
 ) -> int:
     import uvicorn
 
+    from interop import heap
     from interop.app import create_app
+
+    heap.limit_arenas()
     from interop.brokers import describe
 
     try:
