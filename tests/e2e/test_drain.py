@@ -19,6 +19,7 @@ from .support import (
     Record,
     ServerProcess,
     countdown_input,
+    eventually,
     iter_sse,
 )
 
@@ -40,12 +41,10 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 async def _running_runs(http: httpx.AsyncClient, thread_id: str) -> list[dict[str, Any]]:
-    async with asyncio.timeout(TIMEOUT):
-        while True:
-            runs = (await http.get(f"/threads/{thread_id}/runs")).json()
-            if runs and runs[0]["status"] == "running":
-                return list(runs)
-            await asyncio.sleep(0.05)
+    async def runs() -> list[dict[str, Any]]:
+        return list((await http.get(f"/threads/{thread_id}/runs")).json())
+
+    return await eventually(runs, lambda r: bool(r) and r[0]["status"] == "running")
 
 
 async def test_sigterm_drains_streams_and_waiters_then_exits_0(server: ServerProcess) -> None:
@@ -140,3 +139,47 @@ async def test_sigterm_ends_an_open_thread_stream_with_its_last_event(
         assert seen[-1].data["error"] == "ServerShutdown"
         code = await asyncio.to_thread(server.process.wait, EXIT_BOUND)
         assert code == 0, server.log_tail()
+
+
+async def test_sigterm_answers_an_mcp_tool_call_in_flight(server: ServerProcess) -> None:
+    version = "2026-07-28"
+    headers = {
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": version,
+        "mcp-method": "tools/call",
+        "mcp-name": COUNTDOWN,
+    }
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {
+        "jsonrpc": "2.0",
+        "id": 5,
+        "method": "tools/call",
+        "params": {
+            "name": COUNTDOWN,
+            "arguments": {"n": 600, "delay": 0.1},
+            "_meta": {**meta, "progressToken": "p"},
+        },
+    }
+    assert server.process is not None
+    records: list[Record] = []
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http,
+        http.stream("POST", "/mcp", headers=headers, json=body) as response,
+    ):
+        assert response.status_code == 200
+        async with asyncio.timeout(EXIT_BOUND + TIMEOUT):
+            # A truncated body raises here; the progress reports come first, then the answer.
+            async for record in iter_sse(response):
+                if not records:
+                    server.process.terminate()
+                records.append(record)
+    assert records[0].data["method"] == "notifications/progress"
+    # An answer, not a reset: the JSON-RPC error of a server that cannot take the call now.
+    assert records[-1].data["id"] == 5
+    assert records[-1].data["error"]["code"] == -32603
+    code = await asyncio.to_thread(server.process.wait, EXIT_BOUND)
+    assert code == 0, server.log_tail()
