@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
+from interop.brokers.memory import InProcessBroker
 from interop.core.assistants import AssistantService
 from interop.core.drain import Drain
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
@@ -146,8 +147,9 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         await runs.start()
         heap.settle("startup")
+        sweep = broker.sweep if isinstance(broker, InProcessBroker) else lambda: None
         trimmer = asyncio.get_running_loop().create_task(
-            heap.trim_when_idle(lambda: metrics.handled)
+            heap.trim_when_idle(lambda: metrics.handled, sweep)
         )
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):

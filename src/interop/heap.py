@@ -64,17 +64,21 @@ def limit_arenas() -> None:
         _LIBC.mallopt(_M_ARENA_MAX, _ARENAS)
 
 
-def trim() -> None:
-    """Collect garbage, then give free heap pages back to the system."""
+def trim(before: Callable[[], None] = lambda: None) -> None:
+    """`before()` (dropping caches), collect garbage, then give free heap pages back."""
+    before()
     gc.collect()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
 
-async def trim_when_idle(activity: Callable[[], int], every: float = TRIM_EVERY) -> None:
+async def trim_when_idle(
+    activity: Callable[[], int], before: Callable[[], None], every: float = TRIM_EVERY
+) -> None:
     """Every `every` seconds with no new `activity` (a count that grows with each request),
     trim; for `_TRIM_AFTER` seconds after the last activity only, since the event broker frees
-    finished runs' events that long after they end (core/events.py RETENTION)."""
+    finished runs' events that long after they end (core/events.py RETENTION). `before` runs
+    first (the in-process broker's sweep)."""
     loop = asyncio.get_running_loop()
     seen, last_active = activity(), loop.time()
     while True:
@@ -83,4 +87,4 @@ async def trim_when_idle(activity: Callable[[], int], every: float = TRIM_EVERY)
         if count != seen:
             seen, last_active = count, now
         elif now - last_active <= _TRIM_AFTER + every:
-            trim()
+            trim(before)
