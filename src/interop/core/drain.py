@@ -87,13 +87,12 @@ class Drain:
         stream layer turns that into its final event). Closes `events`."""
         self.open += 1
         stop = asyncio.ensure_future(self._flag().wait())
+        step: asyncio.Future[T] | None = None
         try:
             while True:
                 step = asyncio.ensure_future(anext(events))
                 await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
                 if not step.done():
-                    step.cancel()
-                    await asyncio.gather(step, return_exceptions=True)
                     raise Unavailable(SHUTDOWN_MESSAGE)
                 try:
                     item = step.result()
@@ -103,4 +102,9 @@ class Drain:
         finally:
             stop.cancel()
             self._leave()
+            # The step still reading (a drain, or the reader cancelled us) ends before `events`
+            # is closed: a generator cannot be closed while it runs.
+            if step is not None and not step.done():
+                step.cancel()
+                await asyncio.gather(step, return_exceptions=True)
             await events.aclose()  # type: ignore[attr-defined]

@@ -71,3 +71,13 @@ async def test_settled_returns_when_the_last_stream_ends_or_at_the_bound() -> No
         await anext(stream)
     await asyncio.wait_for(settling, 5)
     assert drain.open == 0
+
+
+async def test_a_reader_that_gives_up_waiting_closes_the_stream() -> None:
+    drain = Drain()
+    stream = drain.until(_forever())
+    assert await anext(stream) == 1
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(anext(stream), 0.05)
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert drain.open == 0
