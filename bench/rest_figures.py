@@ -32,6 +32,7 @@ class Measurements:
     stream: StreamTimings | None = None
     idle_rss_mb: float | None = None
     peak_rss_mb: float | None = None
+    settled_rss_mb: float | None = None  # idle again after the loads (--settle)
 
     def to_json(self) -> dict[str, Any]:
         stream = self.stream
@@ -47,7 +48,11 @@ class Measurements:
             }
             if stream
             else None,
-            "rss_mb": {"idle": self.idle_rss_mb, "peak": self.peak_rss_mb},
+            "rss_mb": {
+                "idle": self.idle_rss_mb,
+                "peak": self.peak_rss_mb,
+                "idle_after_load": self.settled_rss_mb,
+            },
         }
 
 
@@ -134,6 +139,17 @@ def build_figures(m: Measurements) -> list[Figure]:
             "multiple",
         )
     )
+    if m.settled_rss_mb is not None:
+        figures.append(
+            Figure(
+                "idle_rss_after_load",
+                "idle RSS after load (VmRSS)",
+                m.settled_rss_mb,
+                "MB",
+                ratio(m.settled_rss_mb, ceiling.idle_rss_mb if ceiling else None),
+                "multiple",
+            )
+        )
     return figures
 
 

@@ -71,6 +71,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also measure the A2A front door (message/send, SendMessage, message/stream, card)",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=170.0,
+        help="seconds idle after the loads before reading 'idle RSS after load' (0: skip); "
+        "the server frees finished runs' events 120 s after they end",
+    )
     parser.add_argument("--target-url", help="benchmark this running server instead of interop")
     parser.add_argument("--target-pid", type=int, help="its pid for RSS (default: port owner)")
     parser.add_argument("--interop", help="the interop executable (default: next to python)")
@@ -251,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.a2a:
                 measure_a2a(args, sut, am)
                 m.peak_rss_mb = peak_rss_mb(sut.pids)
+            if args.settle > 0:
+                say(f"idle for {args.settle:g} s, then the resident set again")
+                time.sleep(args.settle)  # the figure is the resident set after this idle time
+                m.settled_rss_mb = rss_mb(sut.pids)
     except (ServerError, WorkloadError, RuntimeError, OSError) as exc:
         say(f"failed: {exc}")
         return 1

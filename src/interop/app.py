@@ -24,6 +24,8 @@ from interop.core import webhooks as webhook_config
 from interop.core.assistants import AssistantService
 from interop.core.cron_runner import CronRunner
 from interop.core.crons import CronService
+from interop.brokers.memory import InProcessBroker
+from interop.core.drain import Drain
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ports import RunPorts
@@ -32,6 +34,7 @@ from interop.core.runs import RunService
 from interop.core.scheduler import Scheduler
 from interop.core.shared_queue import SharedScheduler
 from interop.core.threads import ThreadService
+from interop.drain import DrainGuard
 from interop.mcp import http as mcp_http
 from interop.mcp.lazy import LazyMcpDoor
 from interop.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -114,6 +117,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     store = store_config.load(settings.resolve_config())
     webhook_policy = webhook_config.load(settings.resolve_config())
     ttl_config = thread_ttl.load(settings.resolve_config())
+    drain = Drain()  # begun by the server's signal handler (cli.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,6 +140,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
+        runs.drain = drain
         runs.add_listener(metrics.on_run)
         webhooks = webhook_config.Webhooks(webhook_policy, describe=wire.run)
         runs.check_webhook = webhooks.check
@@ -160,6 +165,10 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         threads.ttl = ttl
         ttl.start()
         heap.settle("startup")
+        sweep = broker.sweep if isinstance(broker, InProcessBroker) else lambda: None
+        trimmer = asyncio.get_running_loop().create_task(
+            heap.trim_when_idle(lambda: metrics.handled, sweep)
+        )
         log.info("serving graphs: %s", ", ".join(sorted(agents)))
         for line in getattr(app.state, "banner", []):
             log.info("%s", line)
@@ -167,6 +176,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             yield
         finally:
             await cron_runner.stop()
+            trimmer.cancel()
             await mcp_door.close()
             await ttl.stop()
             await runs.stop()
@@ -197,6 +207,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             **EXCEPTION_HANDLERS,
         },
         middleware=[
+            Middleware(DrainGuard, drain=drain),
             Middleware(MetricsMiddleware, metrics=metrics),
             *http_config.middleware(http, user_app),
             Middleware(HostOriginGuard, settings=settings, cors=http.cors),
@@ -206,6 +217,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.drain = drain
     app.state.header_filter = http.headers
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents

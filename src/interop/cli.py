@@ -6,16 +6,22 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from interop import __version__
 from interop.core.graphs import ConfigError, GraphEntry
 from interop.settings import Settings
 from interop.storage import check_storage
 from interop.storage.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from interop.core.drain import Drain
 
 log = logging.getLogger("interop")
 
@@ -89,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-body-bytes", type=_bounded_int(1024), help="largest request body accepted"
     )
+    serve.add_argument(
+        "--graceful-shutdown",
+        type=_bounded_int(1, 3600),
+        help="seconds SIGTERM/SIGINT leaves streams and requests to finish before the server "
+        "closes them (or set INTEROP_GRACEFUL_SHUTDOWN; default 10)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -144,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.public_url = args.public_url
     if args.max_body_bytes:
         settings.max_body_bytes = args.max_body_bytes
+    if args.graceful_shutdown:
+        settings.graceful_shutdown = float(args.graceful_shutdown)
     settings.host, settings.port = args.host, args.port
     processes = args.processes or _env_processes()
     if processes is None:
@@ -257,12 +271,50 @@ def _probe_broker(url: str) -> str | None:
     return None
 
 
+def _draining_server(config: Any, drain: Drain, bound: float) -> Any:
+    """A uvicorn server whose first SIGTERM/SIGINT drains (core/drain.py) before uvicorn's own
+    shutdown; a second signal stops waiting. The signal is not raised again once the server has
+    stopped (uvicorn's habit), so a drained server exits with 0."""
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        _loop: asyncio.AbstractEventLoop | None = None
+        _drainer: asyncio.Task[None] | None = None
+        _signalled = False
+
+        async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+            self._loop = asyncio.get_running_loop()
+            await super().serve(sockets)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self._loop is None or not self.started or self._signalled:
+                self.force_exit = self.should_exit and sig == signal.SIGINT
+                self.should_exit = True
+                return
+            self._signalled = True
+            log.info("draining: new requests get 503; streams and waits are being answered")
+            self._loop.call_soon_threadsafe(self._drain)
+
+        def _drain(self) -> None:
+            drain.begin()
+            self._drainer = asyncio.get_running_loop().create_task(self._exit_when_drained())
+
+        async def _exit_when_drained(self) -> None:
+            await drain.settled(bound / 2)
+            self.should_exit = True
+
+    return DrainingServer(config)
+
+
 def _serve(
     settings: Settings, graphs: dict[str, GraphEntry], *, access_log: bool, log_level: str
 ) -> int:
     import uvicorn
 
+    from interop import heap
     from interop.app import create_app
+
+    heap.limit_arenas()
     from interop.serving import banner, uvicorn_config
 
     try:
@@ -277,9 +329,8 @@ def _serve(
             settings.base_url(),
         )
     app.state.banner = banner(settings, 1)
-    server = uvicorn.Server(
-        uvicorn_config(app, settings, access_log=access_log, log_level=log_level)
-    )
+    config = uvicorn_config(app, settings, access_log=access_log, log_level=log_level)
+    server = _draining_server(config, app.state.drain, settings.graceful_shutdown)
     try:
         server.run()
     except OSError as exc:

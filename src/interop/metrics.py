@@ -57,6 +57,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.handled = 0
         self.requests = Counter(
             "interop_http_requests",
             "HTTP requests by front door and status class.",
@@ -95,6 +96,7 @@ class Metrics:
         self.running.set_function(lambda: float(load()[1]))
 
     def count_request(self, door: str, status: int) -> None:
+        self.handled += 1  # read by heap.trim_when_idle
         key = (door, status // 100)
         child = self._request_children.get(key)
         if child is None:

@@ -72,7 +72,7 @@ def uvicorn_config(app: Starlette | str, settings: Settings, **options: Any) -> 
         port=settings.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=int(settings.graceful_shutdown),
         log_config=None,
         **options,
     )

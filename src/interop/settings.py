@@ -61,6 +61,10 @@ class Settings:
     )
     run_timeout: float = 3600.0
     cron_interval: float = 1.0  # seconds between two looks for due crons
+    # Seconds a SIGTERM/SIGINT leaves open streams and requests to finish (README: Shutdown).
+    graceful_shutdown: float = field(
+        default_factory=lambda: float(_env_int("INTEROP_GRACEFUL_SHUTDOWN", 10))
+    )
     heartbeat_seconds: float = 5.0
     public_url: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_PUBLIC_URL") or None

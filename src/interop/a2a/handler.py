@@ -543,17 +543,21 @@ class A2AHandler:
 
     async def _next_run(self, task_id: str, after: Run) -> Run:
         """The run that continues the task after `after` (waits for it to start)."""
-        wanted = task_id.encode()
-        async with self.runs.broker.listen(TASK_CONTINUED) as started:
-            # Listening before looking: a run starting in between is not missed.
-            while True:
-                newest = await self.runs.search(
-                    thread_id=after.thread_id, metadata={TASK_KEY: task_id}, limit=1
-                )
-                if newest and newest[0].run_id > after.run_id:
-                    return await self.runs.get(None, newest[0].run_id)
-                async for payload in started:
-                    if payload == wanted:
-                        break
-                else:
-                    raise RuntimeError("the event broker stopped")
+        async def follow() -> Run:
+            wanted = task_id.encode()
+            async with self.runs.broker.listen(TASK_CONTINUED) as started:
+                # Listening before looking: a run starting in between is not missed.
+                while True:
+                    newest = await self.runs.search(
+                        thread_id=after.thread_id, metadata={TASK_KEY: task_id}, limit=1
+                    )
+                    if newest and newest[0].run_id > after.run_id:
+                        return await self.runs.get(None, newest[0].run_id)
+                    async for payload in started:
+                        if payload == wanted:
+                            break
+                    else:
+                        raise RuntimeError("the event broker stopped")
+
+        # A shutdown answers the waiting subscriber (Unavailable) instead of cutting it off.
+        return await self.runs.drain.answer(follow())

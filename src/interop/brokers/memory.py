@@ -100,6 +100,12 @@ class InProcessBroker:
         for key in stale:
             del self._channels[key]
 
+    def sweep(self) -> None:
+        """Drop the channels past their retention now (an idle server creates none, and so
+        would otherwise keep them until its next run)."""
+        self._expired_at = 0.0
+        self._expire(time.monotonic())
+
     async def open(self, channel: str) -> None:
         current = time.monotonic()
         ch = self._channel(channel, current)

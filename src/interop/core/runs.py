@@ -12,6 +12,7 @@ from typing import Any
 
 from interop.core import authz
 from interop.core.assistants import AssistantService
+from interop.core.drain import Drain
 from interop.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from interop.core.events import FROM_START, OUTCOME_EVENT
 from interop.core.ids import new_id, now
@@ -45,6 +46,7 @@ class RunService:
         self.threads = threads
         # Checks a run's `webhook` URL against the config's policy (InvalidInput when refused).
         self.check_webhook: Callable[[str], None] | None = None
+        self.drain = Drain()  # waits and streams end with Unavailable once it begins
 
     def add_listener(self, listener: RunListener) -> None:
         """Call `listener(run, outcome)` when a run starts (outcome None) and when it ends.
@@ -427,10 +429,13 @@ class RunService:
 
     async def wait(self, run: Run) -> RunOutcome:
         """Wait for the run to end and return how it ended (callers bound the wait)."""
-        return await wait_outcome(self.ports, run)
+        return await self.drain.answer(wait_outcome(self.ports, run))
 
-    async def stream(self, run: Run, start: str = FROM_START) -> AsyncIterator[StreamEvent]:
+    def stream(self, run: Run, start: str = FROM_START) -> AsyncIterator[StreamEvent]:
         """The run's events after `start`, ending when the run ends."""
+        return self.drain.until(self._stream(run, start))
+
+    async def _stream(self, run: Run, start: str) -> AsyncIterator[StreamEvent]:
         if run.done and not await self.broker.exists(run.run_id):
             return
         async for event in self.broker.subscribe(run.run_id, start):
@@ -444,7 +449,7 @@ class RunService:
         """Events of every run on the thread from `start`, until the client leaves."""
         await self.threads.get(thread_id)
         await self.broker.open(thread_id)
-        async for event in self.broker.subscribe(thread_id, start):
+        async for event in self.drain.until(self.broker.subscribe(thread_id, start)):
             if event_in_modes(event.event, stream_modes):
                 yield event
 

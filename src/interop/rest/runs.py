@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from interop.core import serde
+from interop.core.errors import Unavailable
 from interop.core.events import FROM_NOW, FROM_START
 from interop.core.models import Run, RunRequest
 from interop.core.runs import event_in_modes
@@ -33,7 +34,7 @@ from interop.rest.routing import (
     thread_service,
     validation_detail,
 )
-from interop.rest.sse import for_at_most, last_event_id, sse_response
+from interop.rest.sse import for_at_most, last_event_id, shutdown_error, sse_response
 
 router = Router()
 route = router.route
@@ -187,7 +188,11 @@ async def _wait_response(
                     {waiter, watcher}, timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED
                 )
                 if waiter in done:
-                    yield serde.dumps(wire.outcome(waiter.result()))
+                    try:
+                        ended = wire.outcome(waiter.result())
+                    except Unavailable as exc:  # the server drains: the status line is sent
+                        ended = {"__error__": shutdown_error(exc)}
+                    yield serde.dumps(ended)
                     return
                 if watcher in done:
                     if cancel_on_disconnect and not run.done:

@@ -16,6 +16,8 @@ from typing import Any
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
+from interop.core import serde
+from interop.core.errors import Unavailable
 from interop.core.events import FROM_START, parse_event_id
 from interop.core.models import StreamEvent
 from interop.rest.errors import RequestError
@@ -51,6 +53,12 @@ async def for_at_most(
 _FOREVER = 365 * 24 * 3600.0
 
 
+def shutdown_error(exc: Unavailable) -> dict[str, str]:
+    """The error a draining server ends streams and waits with (as a run cancelled by the
+    shutdown says it, core/executor.py)."""
+    return {"error": "ServerShutdown", "message": exc.message}
+
+
 def _heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="heartbeat")
 
@@ -68,8 +76,13 @@ def sse_response(
     async def body() -> AsyncIterator[bytes]:
         finished = False
         try:
-            async for event in events:
-                yield encode(event)
+            try:
+                async for event in events:
+                    yield encode(event)
+            except Unavailable as exc:  # the server drains: the documented last event
+                # No id: a client resuming with Last-Event-ID picks up after the last real event.
+                error = serde.dumps(shutdown_error(exc))
+                yield encode(StreamEvent("", "error", error), with_id=False)
             finished = True
         finally:
             if not finished and on_disconnect is not None:

@@ -86,3 +86,14 @@ async def test_a_stopped_listener_drops_signals_past_its_backlog(
         assert got == [b"0", b"1", b"2"]
         await broker.signal("t", b"next")
         assert await asyncio.wait_for(anext(signals), 5) == b"next"
+
+
+async def test_sweep_drops_channels_past_retention_without_new_channels() -> None:
+    broker = InProcessBroker(retention=0.05)
+    await broker.publish("ended", "values", b"{}")
+    await broker.close("ended")
+    await broker.publish("kept", "values", b"{}")
+    broker._channels["kept"].touched = time.monotonic() + 60  # white-box: still fresh
+    broker._channels["ended"].touched -= 1.0  # white-box: past retention, no clock sleep
+    broker.sweep()
+    assert set(broker._channels) == {"kept"}
