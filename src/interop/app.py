@@ -18,13 +18,13 @@ from interop import auth as custom_auth
 from interop import heap, http_config
 from interop.a2a import routes as a2a
 from interop.brokers import describe, open_broker
+from interop.brokers.memory import InProcessBroker
 from interop.core import store as store_config
 from interop.core import thread_ttl
 from interop.core import webhooks as webhook_config
 from interop.core.assistants import AssistantService
 from interop.core.cron_runner import CronRunner
 from interop.core.crons import CronService
-from interop.brokers.memory import InProcessBroker
 from interop.core.drain import Drain
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config

@@ -309,7 +309,6 @@ def _draining_server(config: Any, drain: Drain, bound: float) -> Any:
 def _serve(
     settings: Settings, graphs: dict[str, GraphEntry], *, access_log: bool, log_level: str
 ) -> int:
-    import uvicorn
 
     from interop import heap
     from interop.app import create_app

@@ -167,7 +167,8 @@ async def test_bad_input_is_422(
     http: httpx.AsyncClient, method: str, path: str, body: object
 ) -> None:
     content = b"" if body is None else json.dumps(body).encode()
-    response = await http.request(method, path, content=content)
+    headers = {"Content-Type": "application/json"}
+    response = await http.request(method, path, content=content, headers=headers)
     assert response.status_code == 422, response.text
 
 

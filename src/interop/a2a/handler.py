@@ -543,6 +543,7 @@ class A2AHandler:
 
     async def _next_run(self, task_id: str, after: Run) -> Run:
         """The run that continues the task after `after` (waits for it to start)."""
+
         async def follow() -> Run:
             wanted = task_id.encode()
             async with self.runs.broker.listen(TASK_CONTINUED) as started:
