@@ -1,9 +1,11 @@
 """Schemathesis hooks for test_openapi_fuzz (loaded through SCHEMATHESIS_HOOKS).
 
-Two things are held back, each because the server does as asked, not because it errs: a run
+Three things are held back, each because the server does as asked, not because it errs: a run
 delayed by `after_seconds` (up to a week, within the declared bound) would make a `/wait`
 request wait that long, so delays are capped at a second; and the thread stream stays open until
-the client leaves unless `timeout` bounds it, so it is always given one.
+the client leaves unless `timeout` bounds it, so it is always given one; a run's `webhook` must
+pass the server's URL policy, and a thread's `ttl` would delete it mid-test, so bodies are fuzzed
+without either.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def _cap_delays(body: Any) -> None:
         for item in body:
             _cap_delays(item)
     elif isinstance(body, dict):
+        # A run's `webhook` must pass the server's URL policy (absolute http(s), no private
+        # address unless allowed), which the document cannot express: the run is fuzzed without.
+        body.pop("webhook", None)
+        # A thread `ttl` of a fraction of a minute deletes the thread while the fuzzer still
+        # uses it (as asked): threads are fuzzed without one.
+        body.pop("ttl", None)
         delay = body.get("after_seconds")
         if isinstance(delay, int | float) and not isinstance(delay, bool) and delay > 1:
             body["after_seconds"] = 1

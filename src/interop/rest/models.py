@@ -157,17 +157,25 @@ class Superstep(Body):
     updates: list[SuperstepUpdate]
 
 
+class ThreadTtl(Body):
+    """A thread's time to live: `ttl` minutes after its last update, then `strategy`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    strategy: Literal["delete", "keep_latest"] = "delete"
+    ttl: float = Field(gt=0, le=5_256_000)  # minutes: at most ten years
+
+
 class ThreadCreate(OptionalBody):
     thread_id: UUIDStr | None = None
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
-    ttl: Json | None = None
+    ttl: ThreadTtl | None = None
     supersteps: list[Superstep] | None = None
 
 
 class ThreadPatch(OptionalBody):
     metadata: Json | None = None
-    ttl: Json | None = None
+    ttl: ThreadTtl | None = None
 
 
 class ThreadSearch(OptionalBody):

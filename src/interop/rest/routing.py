@@ -203,7 +203,7 @@ def query_bool(request: Request, name: str, default: bool = False) -> bool:
     lowered = value.lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
-    if lowered in ("0", "false", "no", "off", ""):
+    if lowered in ("0", "false", "no", "off"):
         return False
     raise RequestError(422, f"Query parameter '{name}' must be a boolean.")
 

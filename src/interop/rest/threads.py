@@ -36,7 +36,7 @@ async def create_thread(request: Request) -> Response:
         metadata=body.metadata,
         if_exists=body.if_exists,
         supersteps=[s.model_dump() for s in body.supersteps] if body.supersteps else None,
-        ttl=body.ttl,
+        ttl=body.ttl.model_dump() if body.ttl is not None else None,
     )
     return json_ok(wire.thread(thread))
 
@@ -104,7 +104,9 @@ async def get_thread(request: Request) -> Response:
 async def patch_thread(request: Request) -> Response:
     body = await parse_body(request, m.ThreadPatch, allow_empty=True)
     thread = await thread_service(request).update(
-        path_id(request, "thread_id"), body.metadata or {}, ttl=body.ttl
+        path_id(request, "thread_id"),
+        body.metadata or {},
+        ttl=body.ttl.model_dump() if body.ttl is not None else None,
     )
     return json_ok(wire.thread(thread))
 
