@@ -45,6 +45,10 @@ class _Publisher:
         )
 
     async def chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
+        await self._publish_chunk(namespace, mode, data)
+        honour_cancel()
+
+    async def _publish_chunk(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
         if mode == "values" and not namespace:
             self.last_values = data
         if namespace and not self.subgraphs:
@@ -72,6 +76,18 @@ class _Publisher:
             await self.emit("messages/partial" + suffix, [message_chunk_to_message(merged)])
         else:
             await self.emit("messages/complete" + suffix, [message])
+
+
+def honour_cancel() -> None:
+    """Raise CancelledError when the current task was asked to stop but the request was lost.
+
+    Python 3.11's `asyncio.wait_for` (which redis-py uses on every command) drops a cancel that
+    lands as its inner await completes: the task's `cancelling()` count says it was asked, but no
+    CancelledError ever comes, and the run would go on to the end. Checked after each published
+    chunk and before a run is recorded `success`, so a cancel always takes effect."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _graph_input(run: Run) -> Any:
@@ -134,6 +150,7 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
                 error={"error": "TimeoutError", "message": "The run exceeded its time limit."},
             )
         else:
+            honour_cancel()
             outcome = await _success(graph, run, config, publisher)
     except asyncio.CancelledError:
         reason = queue.cancel_reason(run.run_id)

@@ -178,6 +178,7 @@ class Scheduler:
             self._tasks[run_id] = task
             try:
                 await asyncio.wait({task})
+                await self.end_unstarted(run, task)
             finally:
                 self._tasks.pop(run_id, None)
                 self._cancel_reasons.pop(run_id, None)
@@ -185,6 +186,28 @@ class Scheduler:
                 self._advance(run)
             if not task.cancelled() and task.exception() is not None:
                 log.error("run %s: executor failed", run_id, exc_info=task.exception())
+
+    async def end_unstarted(self, run: Run, task: asyncio.Task[None]) -> None:
+        """Record the end of a run whose task was cancelled (interrupt or rollback) before its
+        first step: its coroutine never ran, so nothing else records it."""
+        action = self._cancel_reasons.get(run.run_id)
+        if not task.cancelled() or action not in ("interrupt", "rollback"):
+            return  # the executor records every other end (or leaves it to recovery)
+        log.info("run %s: cancelled before it started", run.run_id)
+        await self.end_cancelled(run, action)
+
+    async def end_cancelled(self, run: Run, action: str) -> None:
+        """Record `run`'s end as cancelled by `action` (`rollback` deletes it), for a run that
+        executed nothing."""
+        await finish_run(
+            self.ports,
+            self,
+            run,
+            RunOutcome(status="interrupted"),
+            graph=None,
+            config=None,
+            rollback=action == "rollback",
+        )
 
     def load(self) -> tuple[int, int]:
         """(waiting, running): the runs of this process's queue (for metrics)."""
@@ -200,8 +223,9 @@ class Scheduler:
         one here, without running anything."""
         task = self._tasks.get(run.run_id)
         if task is not None:
-            self._cancel_reasons[run.run_id] = action
-            task.cancel()
+            if run.run_id not in self._cancel_reasons:  # a second cancel would cut the first's
+                self._cancel_reasons[run.run_id] = action  # recording of the run's end short
+                task.cancel()
             return
         if run.status == "pending":
             tracked = self._inflight.pop(run.run_id, None)

@@ -200,15 +200,7 @@ class SharedScheduler(Scheduler):
             self._cancel_reasons[run.run_id] = early[0]
         action = self._cancel_reasons.get(run.run_id)
         if action is not None and action not in ("shutdown", "lost"):
-            await finish_run(
-                self.ports,
-                self,
-                run,
-                RunOutcome(status="interrupted"),
-                graph=None,
-                config=None,
-                rollback=action == "rollback",
-            )
+            await self.end_cancelled(run, action)
             return
         if self.stopping:
             return
@@ -216,6 +208,7 @@ class SharedScheduler(Scheduler):
         self._tasks[run.run_id] = task
         try:
             await asyncio.wait({task})
+            await self.end_unstarted(run, task)
         finally:
             self._tasks.pop(run.run_id, None)
         if not task.cancelled() and task.exception() is not None:
@@ -277,8 +270,9 @@ class SharedScheduler(Scheduler):
         run_id, action = data["run_id"], data["action"]
         task = self._tasks.get(run_id)
         if task is not None:
-            self._cancel_reasons[run_id] = action
-            task.cancel()
+            if run_id not in self._cancel_reasons:  # as in Scheduler.cancel
+                self._cancel_reasons[run_id] = action
+                task.cancel()
         elif run_id in self._held:
             self._cancel_reasons[run_id] = action
         else:

@@ -708,3 +708,72 @@ async def test_restart_after_stop_mid_second_run_on_thread_reruns_it(
     assert (await _outcome(svc, stored)).status == "success"
     stored = await svc.storage.runs.get(run.run_id)
     assert stored is not None and stored.status == "success" and stored.attempt == 2
+
+
+async def test_a_cancel_the_broker_swallows_still_ends_the_run(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.11's asyncio.wait_for (inside redis-py's commands) drops a cancel that lands as
+    # its inner await completes: the publish returns normally and the run's task goes on. The
+    # cancel must still take effect (the run does not count down to the end).
+    publishing = asyncio.Event()
+    publish = svc.broker.publish
+    swallowed: list[bool] = []
+
+    async def swallowing_publish(channel: str, event: str, data: bytes, **kwargs: Any) -> str:
+        if event == "custom" and not swallowed:
+            publishing.set()
+            try:
+                await asyncio.sleep(WAIT)
+            except asyncio.CancelledError:
+                swallowed.append(True)  # and return as if the publish had completed
+        return await publish(channel, event, data, **kwargs)
+
+    monkeypatch.setattr(svc.broker, "publish", swallowing_publish)
+    thread_id = await _thread(svc)
+    run = await svc.runs.create(thread_id, _long_countdown())
+    await asyncio.wait_for(publishing.wait(), WAIT)
+    await svc.runs.cancel(thread_id, run.run_id, action="interrupt")
+    outcome = await _outcome(svc, run)
+    assert swallowed == [True]
+    assert outcome.status == "interrupted"
+    assert await _stored_status(svc, run) == "interrupted"
+    assert await _thread_status(svc, thread_id) == "interrupted"
+
+
+async def test_a_run_cancelled_before_its_task_starts_still_ends(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cancel lands between the task's creation and its first step: its coroutine never
+    # runs, so the queue records the run's end itself (nobody waits forever).
+    import interop.core.scheduler as scheduler_module
+
+    execute = scheduler_module.execute
+    scheduler = svc.runs.scheduler
+    cancelled: list[str] = []
+
+    def execute_cancelled_at_once(ports: RunPorts, queue: Any, run: Run) -> Any:
+        coroutine = execute(ports, queue, run)
+
+        def cancel_now() -> None:
+            # Scheduler.cancel of a run with a task awaits nothing: drive it here, before the
+            # task's first step (queued after this callback).
+            step = scheduler.cancel(run, "interrupt")
+            try:
+                step.send(None)
+            except StopIteration:
+                cancelled.append(run.run_id)
+            else:
+                raise AssertionError("Scheduler.cancel awaited something")
+
+        asyncio.get_running_loop().call_soon(cancel_now)
+        return coroutine
+
+    monkeypatch.setattr(scheduler_module, "execute", execute_cancelled_at_once)
+    thread_id = await _thread(svc)
+    run = await svc.runs.create(thread_id, _long_countdown())
+    outcome = await _outcome(svc, run)
+    assert cancelled == [run.run_id]
+    assert outcome.status == "interrupted"
+    assert await _stored_status(svc, run) == "interrupted"
+    assert await _thread_status(svc, thread_id) == "interrupted"
