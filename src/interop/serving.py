@@ -9,6 +9,7 @@ it in the environment (`SETTINGS_ENV`), through `app_from_environment`.
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import importlib.util
 import json
 import logging
@@ -21,7 +22,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from interop import __version__
 from interop.brokers import describe
@@ -34,6 +35,7 @@ SETTINGS_ENV = "INTEROP_SERVE_SETTINGS"
 LOG_LEVEL_ENV = "INTEROP_SERVE_LOG_LEVEL"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 READY_TIMEOUT = 120.0  # seconds a child may take to import, open storage and start
+START_RETRIES = 3  # a child killed while starting is started again this many times
 
 
 def banner(settings: Settings, processes: int) -> list[str]:
@@ -95,6 +97,7 @@ def app_from_environment() -> Starlette:
     environment, its graphs loaded again here."""
     from interop.app import create_app, load_agents
 
+    faulthandler.enable()  # a child that crashes in native code says where on stderr
     logging.basicConfig(level=os.environ.get(LOG_LEVEL_ENV, "INFO"), format=LOG_FORMAT)
     settings = settings_from_env(os.environ[SETTINGS_ENV])
     app = create_app(settings, load_agents(settings))
@@ -112,12 +115,24 @@ class _Supervisor(Multiprocess):
 
     def init_processes(self) -> None:
         super().init_processes()
-        for process in self.processes:
-            if not process.wait_until_ready(READY_TIMEOUT, self.should_exit):
-                if not self.should_exit.is_set():
-                    log.error("process %s did not start; stopping", process.pid)
-                    self.failed = True
-                    self.should_exit.set()
+        for index, process in enumerate(self.processes):
+            restarts = 0
+            while not process.wait_until_ready(READY_TIMEOUT, self.should_exit):
+                if self.should_exit.is_set():
+                    return
+                code = process.exitcode
+                if code is not None and code != STARTUP_FAILURE and restarts < START_RETRIES:
+                    # Killed while starting (by a signal, the OOM killer...), not a failure of
+                    # the app itself: start another in its place, as after the start.
+                    log.warning("process %s died while starting (exit code %s)", process.pid, code)
+                    restarts += 1
+                    process = Process(self.config, self.sockets)
+                    process.start()
+                    self.processes[index] = process
+                    continue
+                log.error("process %s did not start (exit code %s); stopping", process.pid, code)
+                self.failed = True
+                self.should_exit.set()
                 return
         for line in self.lines:
             log.info("%s", line)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -106,6 +107,9 @@ def serve_command(port: int, database_url: str) -> list[str]:
     ]
 
 
+READY_LINE = re.compile(rb"interop: interop \S+ ready")
+
+
 class ServerProcess:
     """One `interop serve` process on its own database (a SQLite file, or see BACKEND); can be
     stopped, killed and started again on the same database (each start takes a fresh free port:
@@ -167,7 +171,11 @@ class ServerProcess:
                     self._cleanup()
                     pytest.fail(f"server exited with {code} on start:\n{self.log_tail()}")
                 try:
-                    if http.get(self.url + "/ok").status_code == 200:
+                    # Ready: answering, and the startup banner logged (with --processes N, by
+                    # the supervisor once every process has started, not when the first has).
+                    if http.get(self.url + "/ok").status_code == 200 and READY_LINE.search(
+                        self.log_path.read_bytes()
+                    ):
                         return
                 except httpx.HTTPError:
                     pass
