@@ -84,6 +84,8 @@ async def test_expired_events_cannot_be_replayed() -> None:
 
 async def test_remembered_streams_are_bounded(monkeypatch: Any) -> None:
     monkeypatch.setattr(events, "_MAX_STREAMS", 2)
+    # A forgotten stream is followed as another process's would be: not for long here.
+    monkeypatch.setattr(events, "FOLLOW_IDLE", 0.2)
     store = SessionEvents(InProcessBroker(), "s")
     oldest = await store.store_event("1", None)
     await store.store_event("2", None)
