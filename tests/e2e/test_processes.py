@@ -177,3 +177,31 @@ def test_sigterm_stops_every_process(two_processes: ServerProcess) -> None:
     serving = children(parent)
     assert two_processes.stop(timeout=60) == 0
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in serving), "children gone")
+
+
+def test_a_killed_supervisor_takes_its_processes_with_it(
+    tmp_path_factory: pytest.TempPathFactory, postgres: str, redis_space: dict[str, str]
+) -> None:
+    server = ServerProcess(tmp_path_factory.mktemp("orphans"), "--processes", "2", env=redis_space)
+    server.database_url = postgres
+    server.start(timeout=180)
+    try:
+        assert server.process is not None
+        serving = children(server.process.pid)
+        assert len(serving) == 2
+        server.process.kill()  # SIGKILL: the supervisor runs no code of its own
+        server.process.wait(TIMEOUT)
+        wait_for(lambda: not any(alive(pid) for pid in serving), "its processes gone")
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{server.url}/ok", timeout=5)
+    finally:
+        server.stop()
+
+
+def alive(pid: int) -> bool:
+    """Running (not exited, nor a zombie waiting for a parent to collect it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
