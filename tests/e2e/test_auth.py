@@ -15,10 +15,10 @@ TOKEN = "s3cret-e2e-token"
 ROUTES = [
     ("GET", "/info", None),
     ("POST", "/assistants/search", {}),
-    ("GET", f"/assistants/{uuid.uuid4()}", None),
+    ("GET", "/assistants/5f0c2d4e-7b1a-4c3e-9d8f-1a2b3c4d5e6f", None),
     ("POST", "/threads", {}),
     ("POST", "/threads/search", {}),
-    ("GET", f"/threads/{uuid.uuid4()}", None),
+    ("GET", "/threads/0b6e1f2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b", None),
     ("POST", "/runs/wait", {"assistant_id": ECHO, "input": {}}),
     ("POST", "/runs/stream", {"assistant_id": ECHO, "input": {}}),
     ("POST", "/runs/cancel", {"status": "all"}),
