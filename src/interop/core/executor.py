@@ -22,6 +22,7 @@ from interop.core.ids import now
 from interop.core.models import Run, RunOutcome
 from interop.core.outcomes import finish_run
 from interop.core.ports import RunPorts, RunQueue
+from interop.core.storage import CHECKPOINT_FENCE
 
 log = logging.getLogger("interop.runs")
 
@@ -132,7 +133,10 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
         # returns here, when the database answers over the network. The live record says
         # `running` only once storage does, so a search of storage by status finds it.
         # A run claimed under a lease is `running` in storage already.
-        if not run.temporary and queue.fence(run) is None:
+        fence = queue.fence(run)
+        if fence is not None:  # held under a lease: the graph's checkpoint writes carry it
+            CHECKPOINT_FENCE.set((run.run_id, fence[1]))
+        elif not run.temporary:
             await ports.storage.runs.set_status(run.run_id, "running", at=now())
         run.status, run.updated_at = "running", now()
         ports.listeners.notify(run, None)

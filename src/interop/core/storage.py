@@ -19,6 +19,7 @@ Contracts every implementation keeps:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -36,6 +37,18 @@ ThreadSortKey = Literal["thread_id", "status", "created_at", "updated_at", "stat
 # under a lease passes ("running", the attempt it claimed); one ending a pending run passes
 # ("pending", the attempt it read). A write whose condition no longer holds is refused.
 RunFence = tuple[RunStatus, int]
+# The run whose graph is executing in this context, held under a lease: (run_id, attempt). Set
+# by the executor; a backend whose checkpoint writes can be fenced refuses them (raises
+# LeaseLost) once the run's stored attempt is another or it is no longer `running`.
+CHECKPOINT_FENCE: ContextVar[tuple[str, int] | None] = ContextVar(
+    "interop_checkpoint_fence", default=None
+)
+
+
+class LeaseLost(Exception):
+    """A fenced write for a run whose lease this process no longer holds."""
+
+
 CronSortKey = Literal[
     "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"
 ]

@@ -12,11 +12,19 @@ from typing import get_args
 
 import psycopg
 import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import empty_checkpoint
 from psycopg.rows import dict_row
 from tests.databases import admin_url, empty_tables, fresh_database
 
 from interop.core.ids import now
-from interop.core.storage import AssistantSortKey, Storage, ThreadSortKey
+from interop.core.storage import (
+    CHECKPOINT_FENCE,
+    AssistantSortKey,
+    LeaseLost,
+    Storage,
+    ThreadSortKey,
+)
 from interop.storage import open_storage
 from interop.storage.errors import StorageUnavailable
 from interop.storage.ordering import order_by
@@ -237,3 +245,42 @@ def test_ten_processes_starting_at_once_on_a_fresh_database_all_start() -> None:
         assert _versions(url, "interop_migrations", "version") == list(
             range(1, len(MIGRATIONS) + 1)
         )
+
+
+async def test_checkpoint_writes_of_a_run_taken_over_are_refused(storage: Storage) -> None:
+    thread = await _new_thread(storage)
+    run = _run(thread.thread_id)
+    assert await storage.runs.create(run, reject_if_inflight=False)
+    at = now()
+    [held] = await storage.runs.claim("w1", at=at, until=at, limit=1)  # its lease ends at once
+    later = at + timedelta(seconds=1)
+    [taken] = await storage.runs.claim("w2", at=later, until=later + timedelta(seconds=30), limit=1)
+    assert (held.attempt, taken.attempt) == (1, 2)
+    saver = storage.checkpoints.saver
+
+    async def write(attempt: int, checkpoint_id: str) -> None:
+        checkpoint = empty_checkpoint()
+        checkpoint["id"] = checkpoint_id
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}
+        }
+        token = CHECKPOINT_FENCE.set((run.run_id, attempt))
+        try:
+            stored = await saver.aput(config, checkpoint, {"source": "loop", "step": 0}, {})
+            await saver.aput_writes(stored, [("x", 1)], "task")
+        finally:
+            CHECKPOINT_FENCE.reset(token)
+
+    with pytest.raises(LeaseLost):
+        await write(1, "1f0c0000-0000-6000-8000-000000000001")  # the process that lost it
+    await write(2, "1f0c0000-0000-6000-8000-000000000002")  # the one holding it now
+    thread_config: RunnableConfig = {
+        "configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}
+    }
+    stored = [
+        item.config["configurable"]["checkpoint_id"] async for item in saver.alist(thread_config)
+    ]
+    assert stored == ["1f0c0000-0000-6000-8000-000000000002"]
+    await finish_success(storage, taken, {"v": 1})
+    with pytest.raises(LeaseLost):  # ended: no attempt holds it
+        await write(2, "1f0c0000-0000-6000-8000-000000000003")

@@ -11,8 +11,9 @@ from typing import Any, Literal
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncCursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
+from interop.core.storage import CHECKPOINT_FENCE, LeaseLost
 from interop.storage.postgres.pool import Connection, Pool
 
 
@@ -26,6 +27,9 @@ class _NoLock:
         return None
 
 
+_FENCE = "SELECT 1 FROM runs WHERE run_id = %s AND attempt = %s AND status = 'running' FOR SHARE"
+
+
 class PooledSaver(AsyncPostgresSaver):
     """AsyncPostgresSaver on a connection pool, without its instance-wide lock.
 
@@ -37,6 +41,28 @@ class PooledSaver(AsyncPostgresSaver):
     def __init__(self, pool: Pool) -> None:
         super().__init__(pool)
         self.lock = _NoLock()  # type: ignore[assignment]
+        self._pool = pool
+
+    @contextlib.asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        """The saver's cursor; for the writes of a run held under a lease (`CHECKPOINT_FENCE`),
+        one in a transaction that first checks, under a share lock on the run's row, that the
+        lease is still this attempt's: a process whose run was taken over writes nothing more.
+        (The saver writes through `_cursor(pipeline=True)`; reads are not fenced.)"""
+        fence = CHECKPOINT_FENCE.get()
+        if not pipeline or fence is None:
+            async with super()._cursor(pipeline=pipeline) as cur:
+                yield cur
+            return
+        async with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(binary=True, row_factory=dict_row) as cur,
+        ):
+            await cur.execute(_FENCE, fence)
+            if await cur.fetchone() is None:
+                raise LeaseLost(f"run {fence[0]}: attempt {fence[1]} no longer holds its lease")
+            yield cur
 
 
 async def import_checkpoints(
