@@ -7,7 +7,7 @@ Starts `interop serve` with its defaults (SQLite in a scratch directory) on a fr
 port. A child process opens the streams (`POST /runs/stream`, stream_mode custom, n=100,
 delay=0.1: ten seconds each once running); once every stream has its first event, this process
 sends the `runs/wait` requests from `--clients` sequential clients. RSS is VmRSS of the server
-from /proc: idle before, the highest seen while the streams run, idle after.
+from /proc: idle before, the highest seen while the streams run, idle `--settle-after` s after.
 """
 
 from __future__ import annotations
@@ -42,7 +42,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--delay", type=float, default=0.1, help="seconds between two steps")
     parser.add_argument("--requests", type=int, default=200, help="runs/wait requests measured")
     parser.add_argument("--clients", type=int, default=4, help="sequential runs/wait clients")
-    parser.add_argument("--settle", type=float, default=3.0, help="idle seconds before RSS reads")
+    parser.add_argument("--settle", type=float, default=3.0, help="idle seconds before idle RSS")
+    parser.add_argument(
+        "--settle-after",
+        type=float,
+        default=35.0,
+        help="idle seconds after the load before its RSS (the server trims its heap after 30)",
+    )
     return parser.parse_args(argv)
 
 
@@ -178,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 peak = max(peak, rss_mb(pid))
             results: list[str] = ours.recv()
             child.join()
-            time.sleep(args.settle)
+            time.sleep(args.settle_after)
             idle_after = rss_mb(pid)
     ok = sum(1 for r in results if r == "ok")
     failures = sorted({r for r in results if r != "ok"})
