@@ -132,11 +132,16 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             SharedScheduler(
                 ports,
                 workers=settings.workers_per_process,
+                max_waiting=settings.max_queued_runs,
                 lease=settings.run_lease_seconds,
                 poll=min(5.0, settings.run_lease_seconds / 2),
             )
             if settings.shared_queue
-            else Scheduler(ports, workers=settings.workers_per_process)
+            else Scheduler(
+                ports,
+                workers=settings.workers_per_process,
+                max_waiting=settings.max_queued_runs,
+            )
         )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)

@@ -86,7 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         "--workers-per-process",
         type=_bounded_int(1, 10_000),
         dest="workers",
-        help="runs executed concurrently by this process (default 10)",
+        help="runs executed concurrently by this process (or set INTEROP_WORKERS_PER_PROCESS;"
+        " default 100); one assistant takes at most three quarters of them",
+    )
+    serve.add_argument(
+        "--max-queued-runs",
+        type=_bounded_int(1, 10_000_000),
+        help="runs waiting for a worker in this process past which new runs are answered 503"
+        " with Retry-After (or set INTEROP_MAX_QUEUED_RUNS; default 10 per worker)",
     )
     serve.add_argument(
         "--auth-token", help="require 'Authorization: Bearer <token>' (or set INTEROP_AUTH_TOKEN)"
@@ -150,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.redis = args.redis
     if args.workers:
         settings.workers_per_process = args.workers
+    if args.max_queued_runs:
+        settings.max_queued_runs = args.max_queued_runs
     if args.auth_token:
         settings.auth_token = args.auth_token
     if args.public_url:

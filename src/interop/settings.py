@@ -50,8 +50,17 @@ class Settings:
     run_lease_seconds: float = field(
         default_factory=lambda: _env_float("INTEROP_RUN_LEASE_SECONDS", 20.0)
     )
+    # Runs executed concurrently by one process. A run is an asyncio task that spends its time
+    # waiting on models, tools and the database, not on this process's CPU: a hundred of them
+    # cost little memory and keep one core far from busy, while a handful would leave callers
+    # queued behind a few slow agents.
     workers_per_process: int = field(
-        default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 10)
+        default_factory=lambda: _env_int("INTEROP_WORKERS_PER_PROCESS", 100)
+    )
+    # Runs a process keeps waiting for a worker before it answers new ones 503 with
+    # Retry-After (None: 10 per worker).
+    max_queued_runs: int | None = field(
+        default_factory=lambda: _env_int("INTEROP_MAX_QUEUED_RUNS", 0) or None
     )
     auth_token: str | None = field(
         default_factory=lambda: os.environ.get("INTEROP_AUTH_TOKEN") or None

@@ -90,6 +90,9 @@ class Call:
     assistant: Assistant
     url: str
     authenticated: bool = False
+    # Set when a method failed because the server cannot take the call now (a full run queue,
+    # a backend outage): the binding answers it with HTTP 503 and Retry-After.
+    unavailable: bool = False
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ type (JSON required, also when absent: -32005), JSON (-32700; nesting past the p
 for an id that is not a string or a 64-bit integer, such as `1e400`), the params' nesting and
 numbers (`serde.check_json`, -32602), then jsonrpcserver finds the method (-32601) of the
 version's codec and binds params (-32602). Errors are JSON-RPC error objects
-with HTTP 200, like every answer to a well-formed call. A2A defines no notifications: a call
-without an id is answered too (id null).
+with HTTP 200, like every answer to a well-formed call, but for a call the server cannot take
+now (a full run queue, a backend outage): HTTP 503 with Retry-After, unless part of a batch.
+A2A defines no notifications: a call without an id is answered too (id null).
 """
 
 from __future__ import annotations
@@ -97,6 +98,12 @@ def _json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+def _unavailable_response(body: Any) -> Response:
+    response = _json_response(body, status=503)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def error_body(exc: BaseException, version: str, request_id: Any = None) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": to_wire(exc, version)}
 
@@ -145,9 +152,11 @@ def _methods(handler: A2AHandler, codec: w.Codec) -> dict[str, Method]:
             try:
                 result = await call_op(call, decode(params))
             except (A2AError, InteropError) as exc:
+                call.unavailable = unavailable(exc) is not None
                 wire = to_wire(exc, codec.version)
                 return Error(wire["code"], wire["message"], wire.get("data"))
             except Exception as exc:  # noqa: BLE001 - the boundary: logged, answered opaquely
+                call.unavailable = unavailable(exc) is not None
                 wire = to_wire(exc, codec.version)
                 return Error(wire["code"], wire["message"], wire.get("data"))
             if encode is None:
@@ -186,9 +195,7 @@ class A2AEndpoint:
             assistant = await self.handler.assistant(path_id)
         except Exception as exc:  # the boundary: an outage, or no such agent
             if unavailable(exc) is not None:
-                response = _json_response(error_body(exc, "1.0", _peek_id(raw)), status=503)
-                response.headers["Retry-After"] = str(RETRY_AFTER)
-                return response
+                return _unavailable_response(error_body(exc, "1.0", _peek_id(raw)))
             if not isinstance(exc, InteropError):
                 raise
             error = InvalidRequest(f"No agent '{path_id[:100]}' here.", field="assistant_id")
@@ -264,6 +271,10 @@ class A2AEndpoint:
         response = cast(Any, response)
         if isinstance(response, Left):
             error = self._error(response._error, version)
+            if streaming_allowed and call.unavailable:
+                # A call alone in its request that the server cannot take now: HTTP 503 with
+                # Retry-After, as when the agent cannot be looked up (a batch answers 200).
+                return _unavailable_response(error)
             if (
                 version == "0.3"
                 and CODECS[version].methods.get(obj["method"]) in w.STREAMING_OPERATIONS

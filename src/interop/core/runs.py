@@ -81,11 +81,13 @@ class RunService:
         such a run loses it, as it loses the caller's request.
 
         Raises NotFound (assistant, or thread with if_not_exists=reject), Conflict
-        (multitask_strategy=reject on a busy thread), InvalidInput, Unavailable; the caller's
+        (multitask_strategy=reject on a busy thread), InvalidInput, Unavailable (shutting down,
+        or this process's run queue is full: `Scheduler.admit`); the caller's
         policy is asked for `create_run` on the thread, `read` of the assistant and `create` of
         a thread the run makes."""
         if self.scheduler.stopping:
             raise Unavailable("The server is shutting down.")
+        self.scheduler.admit()
         for mode in request.stream_mode:
             if mode not in STREAM_MODES:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")

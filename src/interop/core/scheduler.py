@@ -1,8 +1,13 @@
-"""The run queue of this process: per-thread order, the worker pool, crash recovery.
+"""The run queue of this process: per-thread order, fair dispatch, a bound, crash recovery.
 
 Runs of one thread execute one at a time in creation order (a per-thread FIFO); runs of
-different threads execute concurrently on N workers. `after_seconds` delays a run's turn. The
-executor (`interop.core.executor`) runs the graph; `interop.core.outcomes` records its end.
+different threads execute concurrently, at most `workers` at a time. `after_seconds` delays a
+run's turn. A run whose turn has come waits in its assistant's ready queue; the ready queues
+are served round-robin, and no assistant holds more than its share of the workers (all but
+`RESERVE` of them), so that short runs of one agent never wait behind a crowd of long runs of
+another. Past `max_waiting` runs waiting, new runs are refused (`admit`: Unavailable, which
+each door answers as its 503 with Retry-After).
+The executor (`interop.core.executor`) runs the graph; `interop.core.outcomes` records its end.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 from collections import deque
 
 from interop.core import serde
+from interop.core.errors import Unavailable
 from interop.core.executor import execute
 from interop.core.ids import now
 from interop.core.models import CancelAction, Run, RunOutcome
@@ -21,20 +27,39 @@ from interop.core.storage import RunFence
 
 log = logging.getLogger("interop.runs")
 
+# The part of the workers kept from any one assistant (rounded down: a process of 1 to 3
+# workers keeps none). Runs are not preempted: were one agent's long runs to take every worker,
+# any other agent's run would wait for one of them to end, however short it is.
+RESERVE = 0.25
+# Waiting runs a process keeps per worker before it refuses new ones (`max_waiting` default).
+WAITING_PER_WORKER = 10
+
 
 class Scheduler:
     """Queues, starts and cancels this process's runs (a RunQueue and ThreadRunCanceller)."""
 
-    def __init__(self, ports: RunPorts, *, workers: int = 10) -> None:
+    def __init__(
+        self, ports: RunPorts, *, workers: int = 100, max_waiting: int | None = None
+    ) -> None:
         self.ports = ports
         self.workers = max(1, workers)
-        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self.share = self.workers - int(self.workers * RESERVE)
+        # Runs queued here (their turn not come, or waiting for a worker) past which `admit`
+        # refuses new ones.
+        self.max_waiting = (
+            max(1, max_waiting) if max_waiting is not None else WAITING_PER_WORKER * self.workers
+        )
+        # Runs whose turn has come, by assistant; the first key is served next (round-robin).
+        self._ready: dict[str, deque[str]] = {}
+        self._active: dict[str, int] = {}  # runs this queue started and executes, by assistant
+        self._running = 0  # their sum
+        self._drivers: set[asyncio.Task[None]] = set()
         self._queues: dict[str, deque[str]] = {}
         self._inflight: dict[str, Run] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel_reasons: dict[str, str] = {}
-        self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
+        self._started = False
         self.stopping = False
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -42,11 +67,14 @@ class Scheduler:
     async def start(self) -> None:
         """Recover runs a previous process left behind, then start the workers."""
         await self._recover()
-        self._workers = [
-            asyncio.create_task(self._worker(i), name=f"interop-worker-{i}")
-            for i in range(self.workers)
-        ]
-        log.info("run queue started with %d workers", self.workers)
+        self._started = True
+        self._pump()
+        log.info(
+            "run queue started: %d workers, %d per assistant, %d waiting runs at most",
+            self.workers,
+            self.share,
+            self.max_waiting,
+        )
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking runs; cancel running ones (they are recovered on the next start)."""
@@ -58,10 +86,10 @@ class Scheduler:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks.values()), timeout=grace)
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = []
+        drivers = list(self._drivers)
+        for driver in drivers:
+            driver.cancel()
+        await asyncio.gather(*drivers, return_exceptions=True)
 
     async def _recover(self) -> None:
         """Runs left `running` by a dead process (unleased, or leased and expired): re-queue when no task had finished (nothing
@@ -109,6 +137,17 @@ class Scheduler:
         data = serde.dumps({"run_id": run.run_id, "attempt": run.attempt})
         await broker.publish(run.run_id, "metadata", data, mirror=run.thread_id)
 
+    def admit(self) -> None:
+        """Raise Unavailable when this process's queue is full (`max_waiting` runs waiting):
+        asked before a run is created, so that a caller is told to come back later rather
+        than queued without bound."""
+        if self.waiting() >= self.max_waiting:
+            raise Unavailable("The server's run queue is full; try again shortly.")
+
+    def waiting(self) -> int:
+        """Runs queued here that do not execute yet."""
+        return len(self._inflight) - self._running
+
     def submit(self, run: Run) -> None:
         """Queue `run` behind its thread's earlier runs."""
         self._inflight[run.run_id] = run
@@ -133,12 +172,41 @@ class Scheduler:
             def fire() -> None:
                 if timer is not None:
                     self._timers.discard(timer)
-                self._ready.put_nowait(run.run_id)
+                self._make_ready(run)
 
             timer = loop.call_later(delay, fire)
             self._timers.add(timer)
         else:
-            self._ready.put_nowait(run.run_id)
+            self._make_ready(run)
+
+    def _make_ready(self, run: Run) -> None:
+        self._ready.setdefault(run.assistant_id, deque()).append(run.run_id)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start ready runs while workers are free: the first assistant (in round-robin order)
+        below its share gives its oldest ready run, and goes to the back of the round."""
+        while self._started and not self.stopping and self._running < self.workers:
+            key = next((k for k in self._ready if self._active.get(k, 0) < self.share), None)
+            if key is None:
+                return  # nothing ready, or every ready assistant holds its share
+            ready = self._ready.pop(key)
+            run_id = ready.popleft()
+            if ready:
+                self._ready[key] = ready  # to the back of the round
+            run = self._inflight.get(run_id)
+            if run is None or run.status != "pending":
+                continue  # cancelled while it waited
+            self._start(run)
+
+    def _start(self, run: Run) -> None:
+        task = asyncio.create_task(execute(self.ports, self, run), name=f"interop-run-{run.run_id}")
+        self._tasks[run.run_id] = task
+        self._active[run.assistant_id] = self._active.get(run.assistant_id, 0) + 1
+        self._running += 1
+        driver = asyncio.create_task(self._drive(run, task))
+        self._drivers.add(driver)
+        driver.add_done_callback(self._drivers.discard)
 
     def _advance(self, run: Run) -> None:
         """Take `run` off its thread's queue; dispatch the next one when `run` was the head."""
@@ -168,24 +236,26 @@ class Scheduler:
             for rid in self._queues.get(run.thread_id, ())
         )
 
-    async def _worker(self, index: int) -> None:
-        while True:
-            run_id = await self._ready.get()
-            run = self._inflight.get(run_id)
-            if run is None or run.status != "pending":
-                continue  # cancelled while it waited
-            task = asyncio.create_task(execute(self.ports, self, run), name=f"interop-run-{run_id}")
-            self._tasks[run_id] = task
-            try:
-                await asyncio.wait({task})
-                await self.end_unstarted(run, task)
-            finally:
-                self._tasks.pop(run_id, None)
-                self._cancel_reasons.pop(run_id, None)
-                self._inflight.pop(run_id, None)
-                self._advance(run)
-            if not task.cancelled() and task.exception() is not None:
-                log.error("run %s: executor failed", run_id, exc_info=task.exception())
+    async def _drive(self, run: Run, task: asyncio.Task[None]) -> None:
+        """Wait for `run`'s task, then free its worker and start what may start now."""
+        run_id = run.run_id
+        try:
+            await asyncio.wait({task})
+            await self.end_unstarted(run, task)
+        finally:
+            self._tasks.pop(run_id, None)
+            self._running -= 1
+            active = self._active.get(run.assistant_id, 1) - 1
+            if active > 0:
+                self._active[run.assistant_id] = active
+            else:
+                self._active.pop(run.assistant_id, None)
+            self._cancel_reasons.pop(run_id, None)
+            self._inflight.pop(run_id, None)
+            self._advance(run)
+            self._pump()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("run %s: executor failed", run_id, exc_info=task.exception())
 
     async def end_unstarted(self, run: Run, task: asyncio.Task[None]) -> None:
         """Record the end of a run whose task was cancelled (interrupt or rollback) before its
@@ -211,7 +281,7 @@ class Scheduler:
 
     def load(self) -> tuple[int, int]:
         """(waiting, running): the runs of this process's queue (for metrics)."""
-        return len(self._inflight) - len(self._tasks), len(self._tasks)
+        return self.waiting(), self._running
 
     def cancel_reason(self, run_id: str) -> str | None:
         return self._cancel_reasons.get(run_id)

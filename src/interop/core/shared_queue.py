@@ -50,9 +50,15 @@ class SharedScheduler(Scheduler):
     """A Scheduler whose durable runs are claimed from storage, under leases."""
 
     def __init__(
-        self, ports: RunPorts, *, workers: int = 10, lease: float = 20.0, poll: float = 5.0
+        self,
+        ports: RunPorts,
+        *,
+        workers: int = 100,
+        max_waiting: int | None = None,
+        lease: float = 20.0,
+        poll: float = 5.0,
     ) -> None:
-        super().__init__(ports, workers=workers)
+        super().__init__(ports, workers=workers, max_waiting=max_waiting)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = lease
         self.poll = poll

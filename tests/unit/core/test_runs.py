@@ -18,7 +18,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 
 from interop.brokers.memory import InProcessBroker
 from interop.core.assistants import AssistantService
-from interop.core.errors import Conflict, InvalidInput, NotFound
+from interop.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from interop.core.graphs import BUNDLED_CONFIG, GraphEntry, load_graphs, read_config
 from interop.core.ids import new_id, now
 from interop.core.models import Run, RunOutcome, RunRequest, StreamEvent
@@ -112,7 +112,9 @@ async def make(
         ports = RunPorts(
             storage, broker, assistants.graph, run_timeout=kwargs.pop("run_timeout", 3600.0)
         )
-        scheduler = Scheduler(ports, workers=kwargs.pop("workers", 4))
+        scheduler = Scheduler(
+            ports, workers=kwargs.pop("workers", 4), max_waiting=kwargs.pop("max_waiting", None)
+        )
         threads = ThreadService(storage, assistants, scheduler)
         runs = RunService(scheduler, assistants, threads)
         await assistants.ensure_system_assistants()
@@ -777,3 +779,116 @@ async def test_a_run_cancelled_before_its_task_starts_still_ends(
     assert outcome.status == "interrupted"
     assert await _stored_status(svc, run) == "interrupted"
     assert await _thread_status(svc, thread_id) == "interrupted"
+
+
+# -- fairness and the queue's bound ------------------------------------------------------------
+
+
+async def test_one_assistant_never_takes_every_worker(make: Callable[..., Any], gate: Gate) -> None:
+    # Four workers: one assistant holds three at most; the fourth serves another assistant's
+    # short run at once, while the first one's further runs wait.
+    svc: Services = await make(workers=4)
+    held = [
+        await svc.runs.create(None, RunRequest(assistant_id="gate", input={"n": i}))
+        for i in range(5)
+    ]
+    assert svc.runs.load() == (2, 3)  # (waiting, running)
+    short = await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human("hi")))
+    assert (await _outcome(svc, short)).status == "success"
+    assert svc.runs.load() == (2, 3)
+    assert [run.status for run in held[3:]] == ["pending", "pending"]
+    gate.release.set()
+    assert [(await _outcome(svc, run)).status for run in held] == ["success"] * 5
+    assert gate.entered == 5
+
+
+async def test_ready_runs_of_assistants_take_turns(make: Callable[..., Any], gate: Gate) -> None:
+    # One worker, held by a gate run: three runs of one assistant then one of another wait.
+    # They start by turns (a1, b1, a2, a3), not in arrival order (a1, a2, a3, b1).
+    svc: Services = await make(workers=1)
+    started: list[str] = []
+    all_started = asyncio.Event()
+
+    async def on_run(run: Run, outcome: RunOutcome | None) -> None:
+        if outcome is None:
+            started.append(run.run_id)
+            if len(started) == 5:
+                all_started.set()
+
+    svc.runs.add_listener(on_run)
+    other = await svc.assistants.create(graph_id="echo", name="other echo")
+    blocker = await svc.runs.create(None, RunRequest(assistant_id="gate", input={"n": 0}))
+    await asyncio.wait_for(gate.started.wait(), WAIT)
+    a = [
+        await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human(f"a{i}")))
+        for i in range(3)
+    ]
+    b = await svc.runs.create(None, RunRequest(assistant_id=other.assistant_id, input=_human("b")))
+    gate.release.set()
+    for run in [blocker, *a, b]:
+        assert (await _outcome(svc, run)).status == "success"
+    await asyncio.wait_for(all_started.wait(), WAIT)
+    expected = [blocker, a[0], b, a[1], a[2]]
+    assert started == [run.run_id for run in expected]
+
+
+async def test_turns_keep_each_threads_order(make: Callable[..., Any], gate: Gate) -> None:
+    # Runs of one thread, from two assistants, still execute one at a time in creation order.
+    svc: Services = await make(workers=4)
+    other = await svc.assistants.create(graph_id="echo", name="other echo")
+    thread_id = await _thread(svc)
+    runs = [
+        await svc.runs.create(
+            thread_id,
+            RunRequest(assistant_id=assistant, input=_human(text)),
+        )
+        for assistant, text in (
+            ("echo", "one"),
+            (other.assistant_id, "two"),
+            ("echo", "three"),
+            (other.assistant_id, "four"),
+        )
+    ]
+    assert [(await _outcome(svc, run)).status for run in runs] == ["success"] * 4
+    state = await svc.threads.get_state(thread_id)
+    assert _contents(state["values"]) == [
+        t for t in ("one", "two", "three", "four") for _ in (1, 2)
+    ]
+
+
+async def test_a_full_queue_refuses_new_runs_until_it_drains(
+    make: Callable[..., Any], gate: Gate
+) -> None:
+    svc: Services = await make(workers=1, max_waiting=2)
+    blocker = await svc.runs.create(None, RunRequest(assistant_id="gate", input={"n": 0}))
+    await asyncio.wait_for(gate.started.wait(), WAIT)
+    thread_id = await _thread(svc)
+    waiting = [
+        await svc.runs.create(thread_id, RunRequest(assistant_id="echo", input=_human(text)))
+        for text in ("one", "two")
+    ]
+    with pytest.raises(Unavailable):
+        await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human("three")))
+    with pytest.raises(Unavailable):
+        await svc.runs.create(thread_id, RunRequest(assistant_id="echo", input=_human("three")))
+    # A cancelled waiting run frees its place.
+    await svc.runs.cancel(thread_id, waiting[1].run_id)
+    third = await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human("three")))
+    gate.release.set()
+    for run in (blocker, waiting[0], third):
+        assert (await _outcome(svc, run)).status == "success"
+    again = await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human("four")))
+    assert (await _outcome(svc, again)).status == "success"
+
+
+async def test_a_delayed_run_waits_its_time_then_takes_its_turn(make: Callable[..., Any]) -> None:
+    svc: Services = await make(workers=1)
+    thread_id = await _thread(svc)
+    late = await svc.runs.create(
+        thread_id, RunRequest(assistant_id="echo", input=_human("late"), after_seconds=0.3)
+    )
+    early = await svc.runs.create(None, RunRequest(assistant_id="echo", input=_human("early")))
+    assert (await _outcome(svc, early)).status == "success"
+    assert (await _outcome(svc, late)).status == "success"
+    assert late.updated_at is not None
+    assert (late.updated_at - late.created_at).total_seconds() >= 0.3
