@@ -69,6 +69,9 @@ async def finish_run(
         thread_status = "error"
     elif outcome.status == "interrupted" and not rollback:
         thread_status = "interrupted"
+    # The thread's status once this run has ended, were no other run of it queued; the storage
+    # of a finish writes `busy` instead while another is pending or running as it commits.
+    settled = thread_status
     if await queue.thread_has_queued_after(run):
         thread_status = "busy"
     status: RunStatus = outcome.status
@@ -91,7 +94,7 @@ async def finish_run(
         run.run_id,
         status,
         thread_id=run.thread_id,
-        thread_status=thread_status,
+        thread_status=settled,
         values=thread_values if isinstance(thread_values, dict) else None,
         interrupts=interrupts,
         error=outcome.error,

@@ -243,7 +243,9 @@ class RunStore(Protocol):
         at: datetime,
         expect: RunFence | None = None,
     ) -> bool:
-        """In one transaction: the run's `status`; its thread's `thread_status` and `error`;
+        """In one transaction: the run's `status`; its thread's `thread_status` (`busy` instead
+        when another run of the thread is pending or running as the writes commit: concurrent
+        finishes of one thread's runs are serialized, so the last one settles it) and `error`;
         when `update_values`, also the thread's values and interrupts (and `state_updated_at`).
         Every `updated_at` written is `at`. With `expect`, nothing is written unless the run's
         stored (status, attempt) is that (the fencing check is atomic with the writes). True

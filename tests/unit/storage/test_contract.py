@@ -17,7 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from tests.databases import empty_tables
 
 from interop.core.ids import new_id, now
-from interop.core.models import Assistant
+from interop.core.models import Assistant, Run, ThreadStatus
 from interop.core.storage import AdapterRecord, Storage
 from interop.examples import echo
 from interop.storage import open_storage
@@ -1160,3 +1160,32 @@ async def test_adapter_records_expire(storage: Storage) -> None:
     assert await records.purge(at=later) == 0
     got = await records.get("push", "kept", at=at)
     assert got is not None and got.expires_at == at + timedelta(hours=1)
+
+
+async def test_a_finish_leaves_the_thread_busy_while_another_of_its_runs_is_in_flight(
+    storage: Storage,
+) -> None:
+    thread = await _new_thread(storage)
+    first = _run(thread.thread_id, status="running")
+    second = _run(thread.thread_id, offset=1)
+    for run in (first, second):
+        assert await storage.runs.create(run, reject_if_inflight=False)
+
+    async def finish(run: Run, thread_status: ThreadStatus) -> str:
+        assert await storage.runs.finish(
+            run.run_id,
+            "interrupted",
+            thread_id=thread.thread_id,
+            thread_status=thread_status,
+            values=None,
+            interrupts={},
+            error=None,
+            update_values=False,
+            at=now(),
+        )
+        stored = await storage.threads.get(thread.thread_id)
+        assert stored is not None
+        return stored.status
+
+    assert await finish(first, "interrupted") == "busy"  # the second is still pending
+    assert await finish(second, "idle") == "idle"  # the last one settles it

@@ -104,6 +104,14 @@ def _filters(
     return clauses, params
 
 
+# A finished run's thread status: `busy` while another of its runs is pending or running.
+# Parameters: the thread id, the finished run's id, the status otherwise.
+_SETTLED = (
+    "CASE WHEN EXISTS (SELECT 1 FROM runs WHERE thread_id = %s AND run_id <> %s"
+    " AND status IN ('pending', 'running')) THEN 'busy' ELSE %s END"
+)
+
+
 class PostgresRuns(Tables):
     async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
         """Insert the run and mark its thread busy in one transaction that first locks the
@@ -218,8 +226,10 @@ class PostgresRuns(Tables):
         async with self._pool.connection() as conn, conn.transaction():
             # The thread first, as `create` and `claim` do: two transactions never wait on each
             # other in opposite orders.
+            # Locked first whatever the fence: concurrent finishes of one thread's runs go one
+            # after the other, each seeing the runs the ones before it ended (`_SETTLED`).
+            await self._lock_thread(conn, thread_id)
             if expect is not None:
-                await self._lock_thread(conn, thread_id)
                 sql, params = _fenced(
                     "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s",
                     [status, stamp, run_id],
@@ -230,9 +240,11 @@ class PostgresRuns(Tables):
                     return False  # fenced off: nothing written
             if update_values:
                 await conn.execute(
-                    'UPDATE threads SET status = %s, "values" = %s, interrupts = %s, error = %s,'
-                    " updated_at = %s, state_updated_at = %s WHERE thread_id = %s",
+                    f'UPDATE threads SET status = {_SETTLED}, "values" = %s, interrupts = %s,'
+                    " error = %s, updated_at = %s, state_updated_at = %s WHERE thread_id = %s",
                     (
+                        thread_id,
+                        run_id,
                         thread_status,
                         None if values is None else jsonb(values),
                         jsonb(interrupts),
@@ -244,9 +256,9 @@ class PostgresRuns(Tables):
                 )
             else:
                 await conn.execute(
-                    "UPDATE threads SET status = %s, error = %s, updated_at = %s"
+                    f"UPDATE threads SET status = {_SETTLED}, error = %s, updated_at = %s"
                     " WHERE thread_id = %s",
-                    (thread_status, error_json, stamp, thread_id),
+                    (thread_id, run_id, thread_status, error_json, stamp, thread_id),
                 )
             if expect is None:
                 await conn.execute(

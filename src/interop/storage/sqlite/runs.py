@@ -67,6 +67,14 @@ def run_insert(r: Run) -> Statement:
     )
 
 
+# A finished run's thread status: `busy` while another of its runs is pending or running.
+# Parameters: the thread id, the finished run's id, the status otherwise.
+_SETTLED = (
+    "CASE WHEN EXISTS (SELECT 1 FROM runs WHERE thread_id = ? AND run_id <> ?"
+    " AND status IN ('pending', 'running')) THEN 'busy' ELSE ? END"
+)
+
+
 class SqliteRuns(Tables):
     async def create(self, run: Run, *, reject_if_inflight: bool) -> bool:
         r = run
@@ -198,13 +206,14 @@ class SqliteRuns(Tables):
                 expect,
             )
         ]
+        settled = (_SETTLED, (thread_id, run_id, thread_status))
         if update_values:
             statements.append(
                 (
-                    'UPDATE threads SET status = ?, "values" = ?, interrupts = ?, error = ?,'
-                    " updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
+                    f'UPDATE threads SET status = {settled[0]}, "values" = ?, interrupts = ?,'
+                    " error = ?, updated_at = ?, state_updated_at = ? WHERE thread_id = ?",
                     (
-                        thread_status,
+                        *settled[1],
                         None if values is None else to_json(values),
                         to_json(interrupts),
                         None if error is None else to_json(error),
@@ -217,8 +226,9 @@ class SqliteRuns(Tables):
         else:
             statements.append(
                 (
-                    "UPDATE threads SET status = ?, error = ?, updated_at = ? WHERE thread_id = ?",
-                    (thread_status, None if error is None else to_json(error), stamp, thread_id),
+                    f"UPDATE threads SET status = {settled[0]}, error = ?, updated_at = ?"
+                    " WHERE thread_id = ?",
+                    (*settled[1], None if error is None else to_json(error), stamp, thread_id),
                 )
             )
         return await self._db.run(self._guarded, statements)
