@@ -113,6 +113,29 @@ async def test_numbers_out_of_bounds_are_422(
     assert response.status_code == 422, response.text
 
 
+async def test_text_with_nul_is_422_on_every_door(http: httpx.AsyncClient) -> None:
+    # PostgreSQL stores no U+0000 in text or jsonb: refused at the edge on every backend.
+    assert (await http.post("/threads", json={"metadata": {"k": "a\u0000"}})).status_code == 422
+    assert (
+        await http.post("/assistants/count", json={"metadata": {"k\u0000": 1}})
+    ).status_code == 422
+    a2a = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "message/send",
+        "params": {
+            "message": {
+                "kind": "message",
+                "role": "user",
+                "messageId": "m1",
+                "parts": [{"kind": "text", "text": "nul \u0000"}],
+            }
+        },
+    }
+    response = await http.post("/a2a/echo", json=a2a)
+    assert response.json()["error"]["code"] == -32602
+
+
 async def test_query_numbers_out_of_bounds_are_422(http: httpx.AsyncClient) -> None:
     thread_id = await new_thread(http)
     for query in ("offset=9223372036854775808", "offset=-1", "limit=0", "limit=1001"):

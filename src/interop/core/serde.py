@@ -78,6 +78,10 @@ class NumberOutOfRange(JsonRejected):
     """Valid JSON holding a number no 64-bit integer or finite double can represent."""
 
 
+class NulInText(JsonRejected):
+    """Valid JSON holding a string with the character U+0000."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -103,25 +107,41 @@ def parse_json(raw: bytes | str) -> Any:
 
 def check_json(value: Any, max_depth: int = MAX_DEPTH) -> None:
     """Raise TooDeep past `max_depth` levels of nesting, NumberOutOfRange for a number outside
-    the 64-bit integer / finite double range; the same rule for every door."""
+    the 64-bit integer / finite double range, NulInText for a string (or key) holding U+0000
+    (PostgreSQL stores no such text: refused on every backend alike); the same rule for every
+    door."""
     if type(value) is not dict and type(value) is not list:
         _check_scalar(value)
         return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if type(item) is dict else item
+        if type(item) is dict:
+            children: Any = item.values()
+            for key in item:
+                if type(key) is str and "\x00" in key:
+                    raise NulInText(_NUL_MESSAGE)
+        else:
+            children = item
         if depth > max_depth:
             raise TooDeep(f"JSON nested deeper than {max_depth} levels.")
         for child in children:
             kind = type(child)
             if kind is dict or kind is list:
                 stack.append((child, depth + 1))
+            elif kind is str:
+                if "\x00" in child:
+                    raise NulInText(_NUL_MESSAGE)
             elif kind is float or kind is int:
                 _check_scalar(child)
 
 
+_NUL_MESSAGE = "A string holds the character U+0000, which is not accepted."
+
+
 def _check_scalar(value: Any) -> None:
+    if type(value) is str and "\x00" in value:
+        raise NulInText(_NUL_MESSAGE)
     if type(value) is float and (value != value or value in (_INF, -_INF)):
         raise NumberOutOfRange("A number is out of range for a double.")
     if type(value) is int and not -(2**63) <= value < 2**64:

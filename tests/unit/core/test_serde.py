@@ -185,3 +185,12 @@ def test_json_errors_are_invalid_input() -> None:
 
 def test_ordinary_values_pass() -> None:
     serde.check_json(serde.parse_json(b'{"a": [1, 2.5, -9223372036854775808, "x", null, true]}'))
+
+
+@pytest.mark.parametrize(
+    "raw", [b'"a\\u0000b"', b'{"k\\u0000": 1}', b'{"a": ["x", {"b": "\\u0000"}]}']
+)
+def test_text_with_nul_is_refused(raw: bytes) -> None:
+    value = serde.parse_json(raw)
+    with pytest.raises(serde.NulInText):
+        serde.check_json(value)
