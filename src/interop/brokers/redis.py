@@ -38,6 +38,7 @@ from interop.brokers.fanout import Fanout, drain
 from interop.core.errors import register_outage
 from interop.core.events import FROM_NOW, FROM_START, MAX_EVENTS, RETENTION, parse_event_id
 from interop.core.models import StreamEvent
+from interop.core.tasks import honour_cancel
 
 # Redis unreachable (or too slow to answer): a request answered 503, not 500.
 register_outage(RedisConnectionError, RedisTimeout)
@@ -198,6 +199,7 @@ class RedisBroker:
                 found, closed, raw = await self._read(
                     keys=[key], args=[after, _BATCH, self._ttl_ms]
                 )
+                honour_cancel()
                 after = found.decode() if isinstance(found, bytes) else str(found)
                 entries = _script_entries(raw)
                 if not entries and closed:
@@ -212,6 +214,7 @@ class RedisBroker:
                 reply: Any = await self._client.xread(
                     {key: after}, count=_BATCH, block=max(1, int(block * 1000))
                 )
+                honour_cancel()
                 entries = reply[0][1] if reply else []
                 if not entries:
                     check = True

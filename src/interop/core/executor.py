@@ -23,6 +23,7 @@ from interop.core.models import Run, RunOutcome
 from interop.core.outcomes import finish_run
 from interop.core.ports import RunPorts, RunQueue
 from interop.core.storage import CHECKPOINT_FENCE
+from interop.core.tasks import honour_cancel
 
 log = logging.getLogger("interop.runs")
 
@@ -77,18 +78,6 @@ class _Publisher:
             await self.emit("messages/partial" + suffix, [message_chunk_to_message(merged)])
         else:
             await self.emit("messages/complete" + suffix, [message])
-
-
-def honour_cancel() -> None:
-    """Raise CancelledError when the current task was asked to stop but the request was lost.
-
-    Python 3.11's `asyncio.wait_for` (which redis-py uses on every command) drops a cancel that
-    lands as its inner await completes: the task's `cancelling()` count says it was asked, but no
-    CancelledError ever comes, and the run would go on to the end. Checked after each published
-    chunk and before a run is recorded `success`, so a cancel always takes effect."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def _graph_input(run: Run) -> Any:
