@@ -178,9 +178,27 @@ async def test_tenant_prefix_is_accepted(http: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "expected"),
     [
-        ("GET", f"/a2a/echo/tasks/{uuid.uuid4()}", None, 404, "TASK_NOT_FOUND"),
-        ("POST", f"/a2a/echo/tasks/{uuid.uuid4()}:cancel", None, 404, "TASK_NOT_FOUND"),
-        ("POST", f"/a2a/echo/tasks/{uuid.uuid4()}:subscribe", None, 404, "TASK_NOT_FOUND"),
+        (
+            "GET",
+            "/a2a/echo/tasks/7c1e5b0a-2d3f-4a6b-9c8d-0e1f2a3b4c5d",
+            None,
+            404,
+            "TASK_NOT_FOUND",
+        ),
+        (
+            "POST",
+            "/a2a/echo/tasks/7c1e5b0a-2d3f-4a6b-9c8d-0e1f2a3b4c5e:cancel",
+            None,
+            404,
+            "TASK_NOT_FOUND",
+        ),
+        (
+            "POST",
+            "/a2a/echo/tasks/7c1e5b0a-2d3f-4a6b-9c8d-0e1f2a3b4c5f:subscribe",
+            None,
+            404,
+            "TASK_NOT_FOUND",
+        ),
         ("POST", "/a2a/echo/message:send", {"message": {"role": "ROLE_USER"}}, 400, None),
         ("POST", "/a2a/echo/message:send", [1, 2], 400, "INVALID_REQUEST"),
         ("GET", "/a2a/echo/tasks?pageSize=abc", None, 400, "INVALID_PARAMS"),

@@ -27,6 +27,8 @@ def test_a2a_conformance_suite_passes_against_interop(tmp_path: Path) -> None:
                 sys.executable,
                 "-m",
                 "pytest",
+                "-n",
+                "0",  # one process: the suite shares one server
                 str(ROOT / "conformance" / "a2a"),
                 "--base-url",
                 server.url,

@@ -24,6 +24,8 @@ def test_mcp_conformance_suite_passes_against_interop(tmp_path: Path) -> None:
                 sys.executable,
                 "-m",
                 "pytest",
+                "-n",
+                "0",  # one process: the suite shares one server
                 str(ROOT / "conformance" / "mcp"),
                 "--base-url",
                 server.url,

@@ -68,6 +68,8 @@ def test_rest_conformance_auth_checks_pass(server: ServerProcess) -> None:
             sys.executable,
             "-m",
             "pytest",
+            "-n",
+            "0",  # one process: the suite shares one server
             str(ROOT / "conformance" / "rest" / "test_custom_auth.py"),
             "--base-url",
             server.url,
