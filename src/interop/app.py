@@ -159,7 +159,15 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         app.state.crons = CronService(storage, assistants, runs)
         cron_runner = CronRunner(app.state.crons, interval=settings.cron_interval)
         records = RecordService(storage)
-        app.state.a2a = a2a.start(settings, agents, assistants, threads, runs, records)
+        app.state.a2a = a2a.start(
+            settings,
+            agents,
+            assistants,
+            threads,
+            runs,
+            records,
+            auth.config.openapi if auth is not None else None,
+        )
         mcp_door = LazyMcpDoor(app, settings, assistants, threads, runs, records)
         app.state.mcp = (
             mcp_door  # replaced by the door itself once the first /mcp request starts it

@@ -118,6 +118,34 @@ async def a2a_client(
             await client.close()
 
 
+async def test_a2a_cards_declare_the_projects_security_scheme(
+    server: ServerProcess, shared: str
+) -> None:
+    # `auth.openapi` of langgraph.json: what the OpenAPI document and every card declare.
+    card = await card_of(server.url, shared, "1.0")  # what a2a-sdk 1.x makes of the card
+    http_scheme = card.security_schemes["tokenAuth"].http_auth_security_scheme
+    assert http_scheme.scheme.lower() == "bearer"  # names of HTTP schemes ignore case
+    assert list(card.security_requirements[0].schemes) == ["tokenAuth"]
+    async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http:
+        legacy = (await http.get(f"/a2a/{shared}/.well-known/agent-card.json")).json()
+        document = (await http.get("/openapi.json", headers=_bearer("bob"))).json()
+    strict = await http_get_v1(server.url, f"/a2a/{shared}/.well-known/agent-card.json")
+    assert strict["securitySchemes"]["tokenAuth"] == {
+        "httpAuthSecurityScheme": {"scheme": "Bearer", "description": "token-alice or token-bob"}
+    }
+    assert legacy["securitySchemes"]["tokenAuth"]["type"] == "http"  # the 0.3 form beside it
+    assert legacy["security"] == [{"tokenAuth": []}]
+    assert document["components"]["securitySchemes"]["tokenAuth"]["scheme"] == "bearer"
+
+
+async def http_get_v1(base_url: str, path: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT) as http:
+        response = await http.get(path, headers={"A2A-Version": "1.0"})
+    assert response.status_code == 200
+    data: dict[str, Any] = response.json()
+    return data
+
+
 async def test_a2a_task_of_another_user_is_not_found(server: ServerProcess, shared: str) -> None:
     async with a2a_client(server.url, shared, "alice") as alice:
         task = await send(alice, text_message("alice's secret"))

@@ -15,6 +15,60 @@ from interop.core.models import Assistant
 
 
 @dataclass(slots=True)
+class Security:
+    """What a card says a client must present: OpenAPI security schemes by name (as in the
+    0.3 card and an OpenAPI document) and the requirement (a list of {scheme name: scopes},
+    any one of which suffices)."""
+
+    schemes: dict[str, Any]
+    requirement: list[dict[str, list[str]]]
+
+
+BEARER = Security({"bearer": {"type": "http", "scheme": "bearer"}}, [{"bearer": []}])
+
+
+def security_of(token: bool, openapi: dict[str, Any] | None) -> Security | None:
+    """The card's security: the simple bearer token, else custom auth's `auth.openapi`
+    (its `securitySchemes` and `security`, which the OpenAPI document declares too)."""
+    if token:
+        return BEARER
+    schemes = (openapi or {}).get("securitySchemes")
+    if not isinstance(schemes, dict) or not schemes:
+        return None
+    requirement = (openapi or {}).get("security")
+    if not isinstance(requirement, list):
+        requirement = [{name: []} for name in schemes]
+    return Security(schemes, [r for r in requirement if isinstance(r, dict)])
+
+
+# HTTP authentication scheme names as registered (a card written by hand spells them so).
+_IANA_SCHEMES = {"bearer": "Bearer", "basic": "Basic", "digest": "Digest"}
+
+
+# OpenAPI security scheme -> the 1.0 card's SecurityScheme (proto JSON: one member per kind).
+def _scheme_v1(scheme: dict[str, Any]) -> dict[str, Any]:
+    kind = scheme.get("type")
+    described = {"description": scheme["description"]} if scheme.get("description") else {}
+    if kind == "http":
+        name = str(scheme.get("scheme", ""))
+        http = {"scheme": _IANA_SCHEMES.get(name.lower(), name), **described}
+        if scheme.get("bearerFormat"):
+            http["bearerFormat"] = scheme["bearerFormat"]
+        return {"httpAuthSecurityScheme": http}
+    if kind == "apiKey":
+        key = {"location": scheme.get("in", ""), "name": scheme.get("name", ""), **described}
+        return {"apiKeySecurityScheme": key}
+    if kind == "openIdConnect":
+        url = scheme.get("openIdConnectUrl", "")
+        return {"openIdConnectSecurityScheme": {"openIdConnectUrl": url, **described}}
+    if kind == "oauth2":
+        return {"oauth2SecurityScheme": {"flows": scheme.get("flows", {}), **described}}
+    if kind == "mutualTLS":
+        return {"mtlsSecurityScheme": described}
+    return {}
+
+
+@dataclass(slots=True)
 class CardInput:
     """Everything a card is built from."""
 
@@ -23,7 +77,8 @@ class CardInput:
     input_fields: list[str]
     url: str
     config: A2AConfig
-    auth: bool
+    auth: bool  # the simple bearer token: the extended card is served to its holders
+    security: Security | None = None  # what a client must present (None: nothing)
 
 
 def _description(info: CardInput) -> str:
@@ -110,11 +165,13 @@ def card_v1(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
     provider = info.config.provider
     if provider and provider.get("organization") and provider.get("url"):
         card["provider"] = {"organization": provider["organization"], "url": provider["url"]}
-    if info.auth:
-        card["securitySchemes"] = {
-            "bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}},
-        }
-        card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
+    if info.security is not None:
+        schemes = {name: _scheme_v1(s) for name, s in info.security.schemes.items()}
+        card["securitySchemes"] = {name: s for name, s in schemes.items() if s}
+        card["securityRequirements"] = [
+            {"schemes": {name: {"list": list(scopes)} for name, scopes in r.items()}}
+            for r in info.security.requirement
+        ]
     return card
 
 
@@ -141,9 +198,9 @@ def card_v03(info: CardInput, *, extended: bool = False) -> dict[str, Any]:
     provider = info.config.provider
     if provider and provider.get("organization") and provider.get("url"):
         card["provider"] = {"organization": provider["organization"], "url": provider["url"]}
-    if info.auth:
-        card["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        card["security"] = [{"bearer": []}]
+    if info.security is not None:
+        card["securitySchemes"] = info.security.schemes
+        card["security"] = info.security.requirement
     return card
 
 

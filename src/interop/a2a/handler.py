@@ -122,6 +122,7 @@ class A2AHandler:
         config: A2AConfig,
         *,
         auth: bool,
+        security: cards.Security | None = None,
     ) -> None:
         self.assistants = assistants
         self.threads = threads
@@ -129,6 +130,7 @@ class A2AHandler:
         self.push = push
         self.config = config
         self.auth = auth
+        self.security = security
         self._graphs: dict[str, GraphInfo] = {}
         self._assistants: dict[str, Assistant] = {}
         runs.add_listener(self._on_run)
@@ -178,6 +180,7 @@ class A2AHandler:
                 url=url,
                 config=self.config,
                 auth=self.auth,
+                security=self.security,
             ),
             version,
             extended=extended,

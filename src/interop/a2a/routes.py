@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from interop.a2a import card as cards
 from interop.a2a import config as a2a_config
 from interop.a2a.card import COMPAT
 from interop.a2a.handler import A2AHandler
@@ -50,12 +51,22 @@ def start(
     threads: ThreadService,
     runs: RunService,
     records: RecordService,
+    custom_auth: dict[str, Any] | None = None,
 ) -> A2AFrontDoor:
-    """Build the front door on the running services (called from the app's lifespan)."""
+    """Build the front door on the running services (called from the app's lifespan).
+    `custom_auth`: the `auth.openapi` of a project with a custom auth handler (None without
+    one): the cards declare its security schemes, and `--auth-token` (ignored then) none."""
     config = a2a_config.load(settings.resolve_config())
     push = PushService(records, PushSettings(allow_private=config.allow_private_push_urls))
+    token = settings.auth_token is not None and custom_auth is None
     handler = A2AHandler(
-        assistants, threads, runs, push, config, auth=settings.auth_token is not None
+        assistants,
+        threads,
+        runs,
+        push,
+        config,
+        auth=token,
+        security=cards.security_of(token, custom_auth),
     )
     endpoint = A2AEndpoint(
         handler,
