@@ -221,6 +221,35 @@ async def test_mcp_call_on_another_users_thread_fails(
         assert not own.is_error and own.meta is not None and own.meta[THREAD] != thread_id
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_mcp_lists_the_tools_of_the_assistants_a_caller_may_read(
+    server: ServerProcess, shared: str, mode: str
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url, headers=_bearer("alice")) as http:
+        body = {"graph_id": "echo", "name": "alice only", "metadata": {"readers": []}}
+        private = (await http.post("/assistants", json=body)).json()["assistant_id"]
+
+    async def listed(user: str) -> set[str]:
+        async with mcp_client(server.url, user, mode) as client:
+            tools = (await client.list_tools()).tools
+            ids = {(t.meta or {}).get("interop/assistant_id") for t in tools}
+            if user == "bob":  # a tool hidden from a caller is unknown to them
+                with pytest.raises(MCPError) as refused:
+                    await client.call_tool(_name_for(tools_of_alice, private), {"message": "x"})
+                assert refused.value.error.code == types.INVALID_PARAMS
+            return {i for i in ids if isinstance(i, str)}
+
+    async with mcp_client(server.url, "alice", mode) as alice:
+        tools_of_alice = (await alice.list_tools()).tools
+    assert {shared, private} <= await listed("alice")
+    seen_by_bob = await listed("bob")
+    assert shared in seen_by_bob and private not in seen_by_bob
+
+
+def _name_for(tools: list[types.Tool], assistant_id: str) -> str:
+    return next(t.name for t in tools if (t.meta or {}).get("interop/assistant_id") == assistant_id)
+
+
 async def test_mcp_without_credentials_is_401_with_a_challenge(server: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http:
         denied = await http.post(

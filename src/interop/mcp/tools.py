@@ -16,6 +16,7 @@ Schema translation (the only place it happens):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 
 from interop.core import authz
 from interop.core.assistants import AssistantService
+from interop.core.errors import NotFound
 from interop.core.graphs import graph_schemas
 from interop.core.models import Assistant
 
@@ -173,12 +175,24 @@ class ToolCatalogue:
             return self._entries
 
     async def listing(self) -> list[dict[str, Any]]:
-        """The tool definitions in a deterministic order (assistant creation order)."""
-        await self.entries()
-        return self._listing
+        """The tool definitions in a deterministic order (assistant creation order); under a
+        custom auth handler, those of the assistants the caller may read."""
+        entries = await self.entries()
+        if authz.current() is None:
+            return self._listing
+        visible = {a.assistant_id for a in await self._all_assistants(as_caller=True)}
+        return [e.definition for e in entries.values() if e.assistant_id in visible]
 
     async def get(self, name: str) -> ToolEntry | None:
-        return (await self.entries()).get(name)
+        """The tool `name` (None: unknown, or its assistant is hidden from the caller)."""
+        entry = (await self.entries()).get(name)
+        if entry is None or authz.current() is None:
+            return entry
+        try:
+            await self._assistants.get(entry.assistant_id)
+        except NotFound:
+            return None
+        return entry
 
     def input_schema_of(self, name: str) -> dict[str, Any] | None:
         """The inputSchema of tool `name` from the last catalogue built, without waiting (None:
@@ -188,12 +202,13 @@ class ToolCatalogue:
         entry = entries.get(name)
         return entry.definition["inputSchema"] if entry is not None else None
 
-    async def _all_assistants(self) -> list[Assistant]:
+    async def _all_assistants(self, *, as_caller: bool = False) -> list[Assistant]:
+        """Every assistant (the catalogue is the process's, not a caller's), or with
+        `as_caller` those the current caller's policy lets them search."""
         found: list[Assistant] = []
         offset = 0
         while True:
-            # The catalogue is the process's, not the caller's: every call is authorized.
-            with authz.acting_as(None):
+            with contextlib.nullcontext() if as_caller else authz.acting_as(None):
                 page = await self._assistants.search(
                     limit=_PAGE, offset=offset, sort_by="created_at", sort_order="asc"
                 )
