@@ -1,8 +1,10 @@
 """Schemathesis hooks for test_openapi_fuzz (loaded through SCHEMATHESIS_HOOKS).
 
-Three things are held back, each because the server does as asked, not because it errs: a run
+Four things are held back, each because the server does as asked, not because it errs: a run
 delayed by `after_seconds` (up to a week, within the declared bound) would make a `/wait`
-request wait that long, so delays are capped at a second; the thread streams stay open until
+request wait that long, so delays are capped at a second; a cron fires as scheduled (every
+second, for `* * * * * *`), loading the server with runs for the rest of the test, so crons are
+made and updated disabled; the thread streams stay open until
 the client leaves unless `timeout` bounds them, so they are always given one; and a `webhook` of
 the declared URL grammar that the policy refuses for its address (loopback, private, a port past
 65535, a malformed IPv6 address), which the document cannot express, is left out.
@@ -27,6 +29,9 @@ _STREAMS = {("GET", "/threads/{thread_id}/stream"), ("POST", "/threads/{thread_i
 def before_call(context: Any, case: Any, kwargs: Any) -> None:
     # before_call runs in every phase (the coverage phase applies no generation hooks).
     _hold_back(case.body)
+    cron = "/crons" in case.operation.path and isinstance(case.body, dict)
+    if cron and case.body.get("enabled", True) is True:  # an invalid `enabled` stays as it is
+        case.body["enabled"] = False
     if (case.operation.method.upper(), case.operation.path) in _STREAMS:
         case.query = {**(case.query or {}), "timeout": 1}
 

@@ -108,6 +108,8 @@ def build_openapi(
     for model, field, ref in (
         ("RunCreateStateful", "assistant_id", assistant_ref),
         ("RunCreateStateless", "assistant_id", assistant_ref),
+        ("CronCreate", "assistant_id", assistant_ref),
+        ("ThreadCronCreate", "assistant_id", assistant_ref),
         ("AssistantCreate", "graph_id", graph_ref),
         ("AssistantPatch", "graph_id", {"anyOf": [graph_ref, {"type": "null"}]}),
         *((model, "webhook", webhook_ref) for model in _WEBHOOK_MODELS),

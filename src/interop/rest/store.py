@@ -28,11 +28,27 @@ Namespace = list[Label]
 # Where an item is put: at least one label, the first not the store's reserved "langgraph".
 PutNamespace = Annotated[
     Namespace,
-    Field(min_length=1, json_schema_extra={"prefixItems": [{"not": {"const": "langgraph"}}]}),
+    Field(
+        min_length=1,
+        json_schema_extra={
+            "prefixItems": [
+                {"type": "string", "pattern": f"^{_LABEL}$", "not": {"const": "langgraph"}}
+            ]
+        },
+    ),
 ]
 Key = Annotated[StrictStr, Field(min_length=1)]
 MAX_TTL_MINUTES = 5_256_000.0  # ten years, as for threads
 Minutes = Annotated[float, Field(gt=0, le=MAX_TTL_MINUTES)]
+
+
+def _boolean(value: object) -> object:
+    if type(value) is not bool:  # Literal[False] would take 0
+        raise ValueError("must be false or a list of fields")
+    return value
+
+
+NoIndex = Annotated[Literal[False], BeforeValidator(_boolean)]
 MaxDepth = Annotated[int, Field(ge=1, le=1000), BeforeValidator(integral)]
 
 
@@ -40,7 +56,7 @@ class StorePut(Body):
     namespace: PutNamespace
     key: Key
     value: Json
-    index: Literal[False] | list[StrictStr] | None = None
+    index: NoIndex | list[StrictStr] | None = None
     ttl: Minutes | None = None
 
 
@@ -121,7 +137,7 @@ async def put_item(request: Request) -> Response:
     "/store/items",
     summary="Retrieve a single item",
     tag="Store",
-    response=Item,
+    response=Item | None,  # null: no such item
     query={
         "key": Query({"type": "string", "minLength": 1}, required=True),
         # the labels joined with periods
