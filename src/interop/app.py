@@ -235,6 +235,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
     app.state.openapi = custom_auth.document(
-        build_openapi(router.specs, agents), auth.config if auth is not None else None
+        build_openapi(router.specs, agents, webhook=webhook_policy.schema()),
+        auth.config if auth is not None else None,
     )
     return app

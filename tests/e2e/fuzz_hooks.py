@@ -1,42 +1,64 @@
 """Schemathesis hooks for test_openapi_fuzz (loaded through SCHEMATHESIS_HOOKS).
 
-Three things are held back, each because the server does as asked, not because it errs: a run
+Four things are held back, each because the server does as asked, not because it errs: a run
 delayed by `after_seconds` (up to a week, within the declared bound) would make a `/wait`
-request wait that long, so delays are capped at a second; and the thread stream stays open until
-the client leaves unless `timeout` bounds it, so it is always given one; a run's `webhook` must
-pass the server's URL policy, and a thread's `ttl` would delete it mid-test, so bodies are fuzzed
-without either.
+request wait that long, so delays are capped at a second; a cron fires as scheduled (every
+second, for `* * * * * *`), loading the server with runs for the rest of the test, so crons are
+made and updated disabled; the thread streams stay open until
+the client leaves unless `timeout` bounds them, so they are always given one; and a `webhook` of
+the declared URL grammar that the policy refuses for its address (loopback, private, a port past
+65535, a malformed IPv6 address), which the document cannot express, is left out.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import schemathesis
+
+from interop.core.errors import InvalidInput
+from interop.core.webhooks import WebhookPolicy, url_pattern
+
+_POLICY = WebhookPolicy()  # the fuzzed server's: no `webhooks` section in its config
+_URL = re.compile(url_pattern())
+_STREAMS = {("GET", "/threads/{thread_id}/stream"), ("POST", "/threads/{thread_id}/stream/events")}
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: Any) -> None:
     # before_call runs in every phase (the coverage phase applies no generation hooks).
-    _cap_delays(case.body)
-    if case.operation.path.endswith("/stream") and case.operation.method.lower() == "get":
+    _hold_back(case.body)
+    cron = "/crons" in case.operation.path and isinstance(case.body, dict)
+    if cron and case.body.get("enabled", True) is True:  # an invalid `enabled` stays as it is
+        case.body["enabled"] = False
+    if (case.operation.method.upper(), case.operation.path) in _STREAMS:
         case.query = {**(case.query or {}), "timeout": 1}
 
 
-def _cap_delays(body: Any) -> None:
+def _hold_back(body: Any) -> None:
     if isinstance(body, list):
         for item in body:
-            _cap_delays(item)
+            _hold_back(item)
     elif isinstance(body, dict):
-        # A run's `webhook` must pass the server's URL policy (absolute http(s), no private
-        # address unless allowed), which the document cannot express: the run is fuzzed without.
-        body.pop("webhook", None)
-        # A thread `ttl` of a fraction of a minute deletes the thread while the fuzzer still
-        # uses it (as asked): threads are fuzzed without one.
-        body.pop("ttl", None)
+        webhook = body.get("webhook")
+        if isinstance(webhook, str) and _declared(webhook) and _refused(webhook):
+            del body["webhook"]
         delay = body.get("after_seconds")
         if isinstance(delay, int | float) and not isinstance(delay, bool) and delay > 1:
             body["after_seconds"] = 1
+
+
+def _declared(url: str) -> bool:
+    return len(url) <= _POLICY.max_url_length and _URL.fullmatch(url) is not None
+
+
+def _refused(url: str) -> bool:
+    try:
+        _POLICY.check(url)
+    except InvalidInput:
+        return True
+    return False
 
 
 # Requests the document cannot call invalid: what they name must exist in the thread's graph (a

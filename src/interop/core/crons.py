@@ -1,7 +1,10 @@
 """CronService: schedules that create runs (the rules); `interop.core.cron_runner` fires them.
 
 A cron's schedule is a standard cron expression (five fields; a sixth field is seconds, as
-croniter reads it), evaluated in its IANA `timezone` (None: UTC). `next_run_date` is the next
+croniter reads it) of the grammar `SCHEDULE_PATTERN` (numbers in each field's range, `*`, `?`,
+ranges, steps, lists, month and weekday names, `L` for the last day of the month, and the
+`@hourly`... aliases), evaluated in its IANA `timezone` (one of `TIMEZONES`; None: UTC). A
+schedule naming no real date (`0 0 30 2 *`) never fires (`next_run_date` null). `next_run_date` is the next
 slot, always in the future when written by a create or an update. A slot is fired by the
 process that moves `next_run_date` past it (`CronStore.advance`, a compare-and-set), so each
 slot fires once however many processes serve. Slots missed while no process ran are fired
@@ -11,12 +14,14 @@ once, as one run, and the cron moves to its next future slot.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import CroniterError, croniter
+from croniter import CroniterBadDateError, CroniterError, croniter
 
 from interop.core.assistants import AssistantService
 from interop.core.errors import InvalidInput, NotFound
@@ -48,7 +53,45 @@ PAYLOAD_FIELDS = frozenset(
 _UNSET: Any = object()
 
 
+def _anycase(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+def _field(number: str, names: tuple[str, ...] = (), alone: str = "") -> str:
+    """One field: a comma list of `*`, numbers, names or ranges, each with an optional step;
+    or one of `alone` (`?`, `L`: the field's only value)."""
+    value = "|".join([number, *map(_anycase, names)])
+    item = f"(\\*|({value})(-({value}))?)(/[1-9][0-9]?)?"
+    listed = f"{item}(,{item})*"
+    return f"({alone}|{listed})" if alone else listed
+
+
+_SECOND = _field("[0-5]?[0-9]")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_FIELDS = " +".join(
+    [
+        _SECOND,  # minute
+        _field("[01]?[0-9]|2[0-3]"),  # hour
+        _field("0?[1-9]|[12][0-9]|3[01]", alone="\\?|[Ll]"),  # day of month
+        _field("0?[1-9]|1[0-2]", _MONTHS),  # month
+        _field("[0-7]", _DAYS, alone="\\?"),  # day of week
+    ]
+)
+_ALIASES = ("yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly")
+SCHEDULE_PATTERN = f"^({_FIELDS}( +{_SECOND})?|@({'|'.join(_anycase(a) for a in _ALIASES)}))$"
+_SCHEDULE = re.compile(SCHEDULE_PATTERN)
+
+
+@functools.cache
+def timezones() -> frozenset[str]:
+    """The IANA time zone names a cron may name."""
+    return frozenset(available_timezones())
+
+
 def _zone(timezone: str | None) -> ZoneInfo:
+    if timezone is not None and timezone not in timezones():
+        raise InvalidInput(f"Unknown timezone: '{timezone}'.")
     try:
         return ZoneInfo(timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -56,9 +99,14 @@ def _zone(timezone: str | None) -> ZoneInfo:
 
 
 def check_schedule(schedule: str, timezone: str | None) -> None:
-    """Raises InvalidInput for a schedule croniter cannot read or an unknown timezone."""
+    """Raises InvalidInput for a schedule outside `SCHEDULE_PATTERN` or that croniter cannot
+    read, or an unknown timezone."""
     _zone(timezone)
-    if not isinstance(schedule, str) or not croniter.is_valid(schedule):
+    if (
+        not isinstance(schedule, str)
+        or not _SCHEDULE.fullmatch(schedule)
+        or not croniter.is_valid(schedule)
+    ):
         raise InvalidInput(f"Invalid cron schedule: '{schedule}'.")
 
 
@@ -69,6 +117,8 @@ def next_slot(
     start = after.astimezone(_zone(timezone))
     try:
         slot = croniter(schedule, start).get_next(datetime)
+    except CroniterBadDateError:
+        return None  # a valid schedule naming no real date: it never fires
     except (CroniterError, ValueError) as exc:
         raise InvalidInput(f"Invalid cron schedule: '{schedule}'.") from exc
     slot = cast(datetime, slot).astimezone(UTC)
@@ -136,11 +186,15 @@ class CronService:
         await self.storage.crons.create(cron)
         return cron
 
-    @staticmethod
-    def _payload(payload: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+    def _payload(self, payload: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+        """The payload to keep; InvalidInput for unknown fields or a webhook the policy
+        refuses (now, rather than at every firing)."""
         unknown = set(payload) - PAYLOAD_FIELDS
         if unknown:
             raise InvalidInput(f"Unknown cron payload fields: {', '.join(sorted(unknown))}.")
+        webhook = payload.get("webhook")
+        if webhook is not None and self.runs.check_webhook is not None:
+            self.runs.check_webhook(webhook)
         return {**payload, "assistant_id": assistant_id}
 
     async def get(self, cron_id: str) -> Cron:

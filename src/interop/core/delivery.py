@@ -46,7 +46,10 @@ def is_public(address: str) -> bool:
 def check_url(url: str, *, allow_private: bool) -> None:
     """UrlRefused for a URL that is not absolute http(s), or that names a refused address
     literally (a host name is checked against its addresses at delivery)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a malformed IPv6 address
+        raise UrlRefused("must be an absolute http(s) URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlRefused("must be an absolute http(s) URL")
     if allow_private:

@@ -91,7 +91,7 @@ class RunService:
         for mode in request.stream_mode:
             if mode not in STREAM_MODES:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")
-        if request.webhook and self.check_webhook is not None:
+        if request.webhook is not None and self.check_webhook is not None:
             self.check_webhook(request.webhook)
         asked: dict[str, Any] = {
             "thread_id": thread_id,

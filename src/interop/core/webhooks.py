@@ -21,6 +21,10 @@ The `webhooks` key of the config file, as the reference spells it:
 `env_prefix` (so a config file cannot leak any other variable). `allow_private_urls` is
 interop's own key: webhooks to loopback and private addresses are refused unless it is true.
 Relative webhook URLs (the reference's calls back into the server itself) are refused.
+
+A webhook URL is an absolute http(s) URL of `url_pattern` (a host name or an IPv4/IPv6 address,
+an optional port, no spaces or control characters), at most `max_url_length` characters; the
+policy then refuses loopback and private addresses, ports and domains not allowed.
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ _KEYS = frozenset({"env_prefix", "url", "headers", "allow_private_urls"})
 _URL_KEYS = frozenset(
     {"require_https", "allowed_domains", "allowed_ports", "max_url_length", "disable_loopback"}
 )
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)"
+_REST = r"(:[0-9]{0,5})?([/?#][^\x00-\x20\x7f]*)?"
+
+
+def url_pattern(require_https: bool = False) -> str:
+    """The grammar of a webhook URL (a JSON Schema pattern, also what `check` enforces)."""
+    scheme = "[Hh][Tt][Tt][Pp][Ss]" if require_https else "[Hh][Tt][Tt][Pp][Ss]?"
+    return f"^{scheme}://([^\\x00-\\x20\\x7f/?#@\\[\\]]*@)?{_HOST}{_REST}$"
+
+
 _TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 DEFAULT_ENV_PREFIX = "LG_WEBHOOK_"
 
@@ -68,9 +82,20 @@ class WebhookPolicy:
         except UrlRefused as exc:
             raise InvalidInput(f"webhook: {exc}") from exc
 
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of the URLs `check` may accept (the addresses it refuses aside)."""
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_url_length,
+            "pattern": url_pattern(self.require_https),
+        }
+
     def _check(self, url: str) -> None:
         if len(url) > self.max_url_length:
             raise UrlRefused(f"longer than {self.max_url_length} characters")
+        if not re.fullmatch(url_pattern(self.require_https), url):
+            raise UrlRefused("must be an absolute http(s) URL of a host name or address")
         check_url(url, allow_private=self.allow_private)
         parts = urlsplit(url)
         if self.require_https and parts.scheme != "https":

@@ -4,13 +4,13 @@ delete."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interop.core.crons import PAYLOAD_FIELDS, CronService
+from interop.core.crons import PAYLOAD_FIELDS, SCHEDULE_PATTERN, CronService
 from interop.core.models import Cron
 from interop.rest import models as m
 from interop.rest.routing import Router, json_ok, no_content, pagination, parse_body, path_id
@@ -36,6 +36,18 @@ CronField = Literal[
 ]
 
 
+def _string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+# An ISO 8601 string on the wire (strict bodies take no strings for datetimes otherwise).
+EndTime = Annotated[datetime, BeforeValidator(_string), Field(strict=False)]
+# /openapi.json declares the grammar (the server checks it, and croniter reads the schedule).
+Schedule = Annotated[str, Field(pattern=SCHEDULE_PATTERN)]
+
+
 class _RunFields(m.Body):
     """The run fields a cron stores in its payload."""
 
@@ -54,10 +66,9 @@ class _RunFields(m.Body):
 
 class CronCreate(_RunFields):
     assistant_id: str
-    schedule: str
-    timezone: str | None = None
-    # An ISO 8601 string on the wire (strict bodies take no strings for datetimes otherwise).
-    end_time: datetime | None = Field(default=None, strict=False)
+    schedule: Schedule
+    timezone: str | None = None  # an IANA name (/openapi.json lists them)
+    end_time: EndTime | None = None
     metadata: m.Json | None = None
     on_run_completed: Literal["delete", "keep"] = "delete"
     enabled: bool = True
@@ -68,22 +79,23 @@ class ThreadCronCreate(CronCreate):
 
 
 class CronPatch(_RunFields):
-    schedule: str | None = None
-    timezone: str | None = None
-    # An ISO 8601 string on the wire (strict bodies take no strings for datetimes otherwise).
-    end_time: datetime | None = Field(default=None, strict=False)
+    optional: ClassVar[bool] = True
+
+    schedule: Schedule | None = None
+    timezone: str | None = None  # an IANA name (/openapi.json lists them)
+    end_time: EndTime | None = None
     metadata: m.Json | None = None
     on_run_completed: Literal["delete", "keep"] | None = None
     enabled: bool | None = None
 
 
-class CronSearch(m.Body):
+class CronSearch(m.OptionalBody):
     assistant_id: str | None = None
     thread_id: m.UUIDStr | None = None
     enabled: bool | None = None
     metadata: m.Json | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: m.Limit = 10
+    offset: m.Offset = 0
     sort_by: Literal[
         "cron_id",
         "assistant_id",
@@ -97,7 +109,7 @@ class CronSearch(m.Body):
     select: list[CronField] | None = None
 
 
-class CronCount(m.Body):
+class CronCount(m.OptionalBody):
     assistant_id: str | None = None
     thread_id: m.UUIDStr | None = None
     enabled: bool | None = None

@@ -40,16 +40,16 @@ MAX_RECURSION_LIMIT = 10_000
 MAX_VERSION = 2**31 - 1
 
 
-def _integral(value: Any) -> Any:
+def integral(value: Any) -> Any:
     # JSON Schema counts 10.0 as an integer; strict validation would not.
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # Integers in bounds; an integral float (10.0) counts (the bounds first, so the schema has them).
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_integral)]
-Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET), BeforeValidator(_integral)]
-RecursionLimit = Annotated[int, Field(ge=1, le=MAX_RECURSION_LIMIT), BeforeValidator(_integral)]
-Version = Annotated[int, Field(ge=1, le=MAX_VERSION), BeforeValidator(_integral)]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(integral)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET), BeforeValidator(integral)]
+RecursionLimit = Annotated[int, Field(ge=1, le=MAX_RECURSION_LIMIT), BeforeValidator(integral)]
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION), BeforeValidator(integral)]
 
 # Query parameters by name: their schema (also what `routing.query_int` enforces).
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -12,18 +12,26 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from interop import __version__
+from interop.core.crons import timezones
 from interop.rest.models import QUERY_SCHEMAS, UUID_PATH_PARAMS, ErrorResponse
 from interop.rest.responses import JSONResponse
-from interop.rest.routing import RouteSpec
+from interop.rest.routing import Query, RouteSpec
 
 _REF = "#/components/schemas/{model}"
+_CRON_MODELS = ("CronCreate", "ThreadCronCreate", "CronPatch")
+_WEBHOOK_MODELS = ("RunCreateStateful", "RunCreateStateless", *_CRON_MODELS)
 _PARAM = re.compile(r"{(\w+)}")
 
 
-def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[str, Any]:
+def build_openapi(
+    specs: list[RouteSpec], graphs: Iterable[str] = (), webhook: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The document of the route table; assistant and graph references are declared as the
-    server checks them: an assistant is a UUID or one of `graphs`, a graph one of `graphs`."""
-    schemas: dict[str, Any] = {}
+    server checks them: an assistant is a UUID or one of `graphs`, a graph one of `graphs`; a
+    webhook as `webhook` (the config's policy), a cron's timezone as one of the IANA names."""
+    schemas: dict[str, Any] = {"Timezone": {"type": "string", "enum": sorted(timezones())}}
+    webhook_ref = {"anyOf": [webhook or {"type": "string", "minLength": 1}, {"type": "null"}]}
+    timezone_ref = {"anyOf": [{"$ref": _REF.format(model="Timezone")}, {"type": "null"}]}
     names = sorted(graphs)
     graph_ref: dict[str, Any] = {"type": "string", "enum": names} if names else {"type": "string"}
     assistant_ref: dict[str, Any] = {"anyOf": [{"type": "string", "format": "uuid"}, graph_ref]}
@@ -54,15 +62,7 @@ def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[st
                 }
                 for name in _PARAM.findall(spec.path)
             ]
-            + [
-                {
-                    "name": name,
-                    "in": "query",
-                    "required": False,
-                    "schema": QUERY_SCHEMAS.get(name) or _query_schema(kind),
-                }
-                for name, kind in spec.query.items()
-            ],
+            + [_query_parameter(name, kind) for name, kind in spec.query.items()],
         }
         if spec.body is not None:
             operation["requestBody"] = {
@@ -98,13 +98,22 @@ def build_openapi(specs: list[RouteSpec], graphs: Iterable[str] = ()) -> dict[st
                 "description": text,
                 "content": {"application/json": {"schema": error}},
             }
+        for status, shape in spec.errors.items():
+            responses[str(status)] = {
+                "description": "Invalid request",
+                "content": {"application/json": {"schema": schema_of(shape)}},
+            }
         operation["responses"] = responses
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
     for model, field, ref in (
         ("RunCreateStateful", "assistant_id", assistant_ref),
         ("RunCreateStateless", "assistant_id", assistant_ref),
+        ("CronCreate", "assistant_id", assistant_ref),
+        ("ThreadCronCreate", "assistant_id", assistant_ref),
         ("AssistantCreate", "graph_id", graph_ref),
         ("AssistantPatch", "graph_id", {"anyOf": [graph_ref, {"type": "null"}]}),
+        *((model, "webhook", webhook_ref) for model in _WEBHOOK_MODELS),
+        *((model, "timezone", timezone_ref) for model in _CRON_MODELS),
     ):
         properties = schemas.get(model, {}).get("properties", {})
         if field in properties:
@@ -138,6 +147,13 @@ def _path_schema(name: str) -> dict[str, Any]:
     if name in UUID_PATH_PARAMS:
         return {"type": "string", "format": "uuid"}
     return {"type": "string"}
+
+
+def _query_parameter(name: str, kind: str | Query) -> dict[str, Any]:
+    declared = kind if isinstance(kind, Query) else None
+    schema = declared.schema if declared else QUERY_SCHEMAS.get(name) or _query_schema(str(kind))
+    required = declared.required if declared else False
+    return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
 def _query_schema(kind: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from interop.core import serde
 from interop.core.events import parse_event_id
 from interop.core.models import Run, RunOutcome, StreamEvent
 from interop.rest.errors import RequestError
+from interop.rest.models import integral
 
 CHANNELS = frozenset(
     {"values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"}
@@ -59,7 +60,7 @@ class Filter:
             and all(isinstance(n, list) and all(isinstance(s, str) for s in n) for n in namespaces)
         ):
             raise RequestError(400, "'namespaces' must be a list of string lists.")
-        depth, since = body.get("depth"), body.get("since")
+        depth, since = integral(body.get("depth")), integral(body.get("since"))
         for name, value in (("depth", depth), ("since", since)):
             if value is not None and (type(value) is not int or value < 0):
                 raise RequestError(400, f"'{name}' must be a non-negative integer.")

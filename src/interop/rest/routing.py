@@ -40,8 +40,19 @@ class RouteSpec:
     body: type[BaseModel] | None = None
     response: Any = None
     status: int = 200
-    query: dict[str, str] = field(default_factory=dict)  # name → JSON type, for the docs
+    # name → JSON type (`"boolean|integer"`), or a `Query` with its schema, for the docs
+    query: dict[str, str | Query] = field(default_factory=dict)
     stream: bool = False
+    # status → shape of an error answer other than `{"detail": ...}` (the default of 4xx)
+    errors: dict[int, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query parameter declared by its schema (what the handler checks)."""
+
+    schema: dict[str, Any]
+    required: bool = False
 
 
 class Router:
@@ -58,13 +69,24 @@ class Router:
         body: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
-        query: dict[str, str] | None = None,
+        query: dict[str, str | Query] | None = None,
         stream: bool = False,
+        errors: dict[int, Any] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.specs.append(
                 RouteSpec(
-                    method, path, handler, summary, tag, body, response, status, query or {}, stream
+                    method,
+                    path,
+                    handler,
+                    summary,
+                    tag,
+                    body,
+                    response,
+                    status,
+                    query or {},
+                    stream,
+                    errors or {},
                 )
             )
             return handler

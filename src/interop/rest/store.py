@@ -8,51 +8,78 @@ from collections.abc import Awaitable
 from typing import Annotated, Literal, TypeVar
 
 from langgraph.store.base import BaseStore, InvalidNamespaceError
-from pydantic import BaseModel, Field, StrictBool, StrictStr
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictStr
 from starlette.requests import Request
 from starlette.responses import Response
 
 from interop.core import authz
 from interop.rest.errors import RequestError
-from interop.rest.models import Body, Json
-from interop.rest.routing import Router, json_ok, no_content, parse_body, query_bool
+from interop.rest.models import Body, Json, Limit, Offset, OptionalBody, integral
+from interop.rest.routing import Query, Router, json_ok, no_content, parse_body, query_bool
 
 router = Router()
 route = router.route
 T = TypeVar("T")
 
-Namespace = list[StrictStr]
-Minutes = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# A namespace label: non-empty, no '.' (the SDK joins labels with periods), no NUL byte.
+_LABEL = r"[^.\x00]+"
+Label = Annotated[StrictStr, Field(pattern=f"^{_LABEL}$")]
+Namespace = list[Label]
+# Where an item is put: at least one label, the first not the store's reserved "langgraph".
+PutNamespace = Annotated[
+    Namespace,
+    Field(
+        min_length=1,
+        json_schema_extra={
+            "prefixItems": [
+                {"type": "string", "pattern": f"^{_LABEL}$", "not": {"const": "langgraph"}}
+            ]
+        },
+    ),
+]
+Key = Annotated[StrictStr, Field(min_length=1)]
+MAX_TTL_MINUTES = 5_256_000.0  # ten years, as for threads
+Minutes = Annotated[float, Field(gt=0, le=MAX_TTL_MINUTES)]
+
+
+def _boolean(value: object) -> object:
+    if type(value) is not bool:  # Literal[False] would take 0
+        raise ValueError("must be false or a list of fields")
+    return value
+
+
+NoIndex = Annotated[Literal[False], BeforeValidator(_boolean)]
+MaxDepth = Annotated[int, Field(ge=1, le=1000), BeforeValidator(integral)]
 
 
 class StorePut(Body):
-    namespace: Namespace
-    key: StrictStr
+    namespace: PutNamespace
+    key: Key
     value: Json
-    index: Literal[False] | list[StrictStr] | None = None
+    index: NoIndex | list[StrictStr] | None = None
     ttl: Minutes | None = None
 
 
 class StoreDelete(Body):
     namespace: Namespace = Field(default_factory=list)
-    key: StrictStr
+    key: Key
 
 
-class StoreSearch(Body):
+class StoreSearch(OptionalBody):
     namespace_prefix: Namespace | None = None
     filter: Json | None = None
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    limit: Limit = 10
+    offset: Offset = 0
     query: StrictStr | None = None
     refresh_ttl: StrictBool | None = None
 
 
-class StoreNamespaces(Body):
+class StoreNamespaces(OptionalBody):
     prefix: Namespace | None = None
     suffix: Namespace | None = None
-    max_depth: int | None = Field(default=None, ge=1)
-    limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    max_depth: MaxDepth | None = None
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class Item(BaseModel):
@@ -75,16 +102,6 @@ def _store(request: Request) -> BaseStore:
     return request.app.state.storage.store  # type: ignore[no-any-return]
 
 
-def _labels(namespace: list[str], name: str) -> tuple[str, ...]:
-    """Labels are non-empty and hold no period (the SDK joins them with periods)."""
-    for label in namespace:
-        if not label or "." in label or "\x00" in label:
-            raise RequestError(
-                422, f"Invalid {name}: labels must be non-empty and contain no '.' character."
-            )
-    return tuple(namespace)
-
-
 async def _call(operation: Awaitable[T]) -> T:
     """The store's own namespace checks (empty namespace, reserved root) answer 422."""
     try:
@@ -103,9 +120,7 @@ async def _call(operation: Awaitable[T]) -> T:
 )
 async def put_item(request: Request) -> Response:
     body = await parse_body(request, StorePut)
-    namespace = _labels(body.namespace, "namespace")
-    if not namespace:
-        raise RequestError(422, "Invalid namespace: it must have at least one label.")
+    namespace = tuple(body.namespace)
     asked = await authz.authorize_store(
         "put", {"namespace": namespace, "key": body.key, "value": body.value}
     )
@@ -122,8 +137,13 @@ async def put_item(request: Request) -> Response:
     "/store/items",
     summary="Retrieve a single item",
     tag="Store",
-    response=Item,
-    query={"key": "string", "namespace": "string", "refresh_ttl": "boolean"},
+    response=Item | None,  # null: no such item
+    query={
+        "key": Query({"type": "string", "minLength": 1}, required=True),
+        # the labels joined with periods
+        "namespace": Query({"type": "string", "pattern": f"^({_LABEL}(\\.{_LABEL})*)?$"}),
+        "refresh_ttl": "boolean",
+    },
 )
 async def get_item(request: Request) -> Response:
     key = request.query_params.get("key")
@@ -132,7 +152,7 @@ async def get_item(request: Request) -> Response:
     raw = request.query_params.get("namespace", "")
     # The SDK sends the namespace as its labels joined with periods.
     namespace = tuple(raw.split(".")) if raw else ()
-    if any(not label for label in namespace):
+    if any(not label or "\x00" in label for label in namespace):
         raise RequestError(422, "Invalid namespace: labels must be non-empty.")
     params = request.query_params
     refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in params else None
@@ -152,7 +172,7 @@ async def get_item(request: Request) -> Response:
 )
 async def delete_item(request: Request) -> Response:
     body = await parse_body(request, StoreDelete)
-    namespace = _labels(body.namespace, "namespace")
+    namespace = tuple(body.namespace)
     asked = await authz.authorize_store("delete", {"namespace": namespace, "key": body.key})
     await _call(_store(request).adelete(asked["namespace"], body.key))
     return no_content()
@@ -168,7 +188,7 @@ async def delete_item(request: Request) -> Response:
 )
 async def search_items(request: Request) -> Response:
     body = await parse_body(request, StoreSearch, allow_empty=True)
-    prefix = _labels(body.namespace_prefix or [], "namespace_prefix")
+    prefix = tuple(body.namespace_prefix or ())
     asked = await authz.authorize_store(
         "search",
         {
@@ -202,8 +222,8 @@ async def search_items(request: Request) -> Response:
 )
 async def list_namespaces(request: Request) -> Response:
     body = await parse_body(request, StoreNamespaces, allow_empty=True)
-    prefix = _labels(body.prefix, "prefix") if body.prefix else None
-    suffix = _labels(body.suffix, "suffix") if body.suffix else None
+    prefix = tuple(body.prefix) if body.prefix else None
+    suffix = tuple(body.suffix) if body.suffix else None
     asked = await authz.authorize_store(
         "list_namespaces",
         {

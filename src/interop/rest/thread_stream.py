@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -36,13 +37,67 @@ from interop.core.models import MultitaskStrategy, Run, RunOutcome, RunRequest, 
 from interop.core.runs import RunService
 from interop.core.threads import ThreadService
 from interop.rest.errors import RequestError
-from interop.rest.protocol_events import RUN_MODES, Filter, RunTeller
+from interop.rest.models import ErrorResponse, integral
+from interop.rest.protocol_events import CHANNELS, RUN_MODES, Filter, RunTeller
 from interop.rest.responses import JSONResponse
-from interop.rest.routing import Router, read_json
-from interop.rest.sse import sse_response
+from interop.rest.routing import Router, query_int, read_json
+from interop.rest.sse import for_at_most, sse_response
 
 router = Router()
 route = router.route
+
+MAX_COMMAND_ID = 2**53 - 1  # a JavaScript client's safe integer
+
+# -- wire shapes (documentation: the handlers check them, answering 400 as the protocol does) --
+
+
+class ThreadCommand(BaseModel):
+    """A command envelope."""
+
+    id: int = Field(ge=0, le=MAX_COMMAND_ID)
+    method: str
+    # an object (or null); other values are the command's error (200), not the envelope's (400)
+    params: Any = None
+
+
+class CommandSuccess(BaseModel):
+    type: Literal["success"]
+    id: int
+    result: dict[str, Any]
+    meta: dict[str, Any]
+
+
+class CommandFailure(BaseModel):
+    """A command's error; with status 400 for a malformed envelope (`id` then null)."""
+
+    type: Literal["error"]
+    id: int | None
+    error: str
+    message: str
+
+
+Channel = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": sorted(CHANNELS)},
+                {"type": "string", "pattern": "^custom:[\\s\\S]+$"},
+            ]
+        }
+    ),
+]
+Count = Annotated[int | None, Field(ge=0)]
+
+
+class ProtocolStreamRequest(BaseModel):
+    """What a stream of protocol events carries (`Filter`)."""
+
+    channels: list[Channel] = Field(min_length=1)
+    namespaces: list[list[str]] | None = None
+    depth: Count = None
+    since: Count = None
+
 
 _RECHECK_SECONDS = 30.0
 _STRATEGIES: dict[str, MultitaskStrategy] = {
@@ -279,10 +334,15 @@ _COMMANDS = {
 
 
 def _envelope(body: Any) -> tuple[int, str]:
+    """The id and method of a command (`ThreadCommand`); CommandError otherwise."""
     if not isinstance(body, dict):
         raise CommandError("invalid_argument", "A command must be a JSON object.")
-    command_id, method = body.get("id"), body.get("method")
-    if type(command_id) is not int or command_id < 0 or not isinstance(method, str):
+    command_id, method = integral(body.get("id")), body.get("method")
+    if (
+        type(command_id) is not int
+        or not 0 <= command_id <= MAX_COMMAND_ID
+        or not isinstance(method, str)
+    ):
         raise CommandError("invalid_argument", "A command needs an integer id and a method.")
     return command_id, method
 
@@ -299,6 +359,9 @@ def _thread_id(request: Request) -> str:
     "/threads/{thread_id}/commands",
     summary="Send a thread protocol (v2) command",
     tag="Thread stream (v2)",
+    body=ThreadCommand,
+    response=CommandSuccess | CommandFailure,
+    errors={400: CommandFailure},
 )
 async def thread_command(request: Request) -> Response:
     thread_id = _thread_id(request)
@@ -330,11 +393,16 @@ async def thread_command(request: Request) -> Response:
     "/threads/{thread_id}/stream/events",
     summary="Stream a thread's protocol (v2) events",
     tag="Thread stream (v2)",
+    body=ProtocolStreamRequest,
     stream=True,
+    query={"timeout": "integer"},
+    errors={400: ErrorResponse},
 )
 async def thread_stream_events(request: Request) -> Response:
+    """`timeout` (seconds) ends the stream (else it stays open until the client leaves)."""
     thread_id = _thread_id(request)
     wanted = Filter.parse(await read_json(request))
+    timeout = query_int(request, "timeout", 0) or None
     await request.app.state.threads.get(thread_id)  # 404 before the stream opens
-    events = thread_events(request, thread_id, wanted)
+    events = for_at_most(thread_events(request, thread_id, wanted), timeout)
     return sse_response(events, heartbeat=request.app.state.settings.heartbeat_seconds)
