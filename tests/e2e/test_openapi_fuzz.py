@@ -8,6 +8,7 @@ back from waiting as long as they lawfully may.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,17 @@ MAX_EXAMPLES = 8
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server(tmp_path_factory.mktemp("fuzz")) as server:
+    # The example agents but `countdown`: a run of it with fuzzed input counts down its
+    # default five seconds, which tells nothing more about the HTTP surface and would make
+    # the run operations most of the test's time.
+    workdir = tmp_path_factory.mktemp("fuzz")
+    config = workdir / "langgraph.json"
+    graphs = {
+        "echo": "interop.examples.echo:graph",
+        "approval": "interop.examples.approval:graph",
+    }
+    config.write_text(json.dumps({"graphs": graphs}))
+    with running_server(workdir, "--config", str(config)) as server:
         yield server
 
 
