@@ -377,6 +377,23 @@ def countdown_input(n: int = 3, delay: float = 0.05) -> dict[str, Any]:
     return {"n": n, "delay": delay}
 
 
+def a2a_send_v03(text: str) -> dict[str, Any]:
+    """A JSON-RPC `message/send` (A2A 0.3) of one text part."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "message/send",
+        "params": {
+            "message": {
+                "kind": "message",
+                "role": "user",
+                "messageId": "m1",
+                "parts": [{"kind": "text", "text": text}],
+            }
+        },
+    }
+
+
 def user_message(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": text}]}
 

@@ -19,6 +19,7 @@ from .support import (
     MCP_ACCEPT,
     TIMEOUT,
     ServerProcess,
+    a2a_send_v03,
     mcp_initialize,
     running_server,
 )
@@ -119,19 +120,7 @@ async def test_text_with_nul_is_422_on_every_door(http: httpx.AsyncClient) -> No
     assert (
         await http.post("/assistants/count", json={"metadata": {"k\u0000": 1}})
     ).status_code == 422
-    a2a = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "message/send",
-        "params": {
-            "message": {
-                "kind": "message",
-                "role": "user",
-                "messageId": "m1",
-                "parts": [{"kind": "text", "text": "nul \u0000"}],
-            }
-        },
-    }
+    a2a = a2a_send_v03("nul \u0000")
     response = await http.post("/a2a/echo", json=a2a)
     assert response.json()["error"]["code"] == -32602
 

@@ -18,21 +18,17 @@ import redis
 from tests.databases import admin_url, fresh_database
 from tests.redis_env import key_prefix
 
-from .support import ECHO, TIMEOUT, ServerProcess, free_port, running_server, user_message
+from .support import (
+    ECHO,
+    TIMEOUT,
+    ServerProcess,
+    a2a_send_v03,
+    free_port,
+    running_server,
+    user_message,
+)
 
-A2A_SEND = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "message/send",
-    "params": {
-        "message": {
-            "kind": "message",
-            "role": "user",
-            "messageId": "m1",
-            "parts": [{"kind": "text", "text": "hello"}],
-        }
-    },
-}
+A2A_SEND = a2a_send_v03("hello")
 
 
 class RedisServer:

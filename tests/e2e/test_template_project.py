@@ -18,7 +18,15 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from tests.fixtures import fake_openai
 
-from .support import TIMEOUT, ServerProcess, free_port, parse_sse, running_server, user_message
+from .support import (
+    TIMEOUT,
+    ServerProcess,
+    a2a_send_v03,
+    free_port,
+    parse_sse,
+    running_server,
+    user_message,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "template_project"
 MODERN = "2026-07-28"
@@ -132,19 +140,7 @@ async def test_rest_assistant_and_run_context_overlay_the_defaults(
 async def _a2a_send(http: httpx.AsyncClient, target: str) -> str:
     response = await http.post(
         f"/a2a/{target}",
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "message/send",
-            "params": {
-                "message": {
-                    "kind": "message",
-                    "role": "user",
-                    "messageId": "m1",
-                    "parts": [{"kind": "text", "text": "x"}],
-                }
-            },
-        },
+        json=a2a_send_v03("x"),
     )
     assert response.status_code == 200
     task = response.json()["result"]
