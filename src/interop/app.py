@@ -224,6 +224,7 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
             Middleware(MetricsMiddleware, metrics=metrics),
             *http_config.middleware(http, user_app),
             Middleware(HostOriginGuard, settings=settings, cors=http.cors),
+            Middleware(http_config.RunHeaders, selected=http.headers),
             authentication(settings, auth, user_routes),
         ],
         lifespan=http_config.lifespan_with_user_app(lifespan, user_app),
@@ -231,7 +232,6 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.drain = drain
-    app.state.header_filter = http.headers
     app.state.toolkit = toolkit.load_config(settings.resolve_config())
     app.state.graphs = agents
     app.state.openapi = custom_auth.document(

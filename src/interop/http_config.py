@@ -29,7 +29,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from interop.core import headers as run_headers
 from interop.core.graphs import ConfigError, import_location
 from interop.core.headers import DEFAULT_HEADER_FILTER, HeaderFilter
 
@@ -208,6 +210,26 @@ def middleware(config: HttpConfig, user_app: Starlette | None) -> list[Middlewar
     if user_app is not None:
         stack.extend(user_app.user_middleware)
     return stack
+
+
+class RunHeaders:
+    """Pure ASGI: picks the request headers its runs receive (`configurable_headers`) once at
+    the edge, for every door: in the scope (an MCP session serves its requests on a task of its
+    own and reads them there) and in the context of the request's own task."""
+
+    def __init__(self, app: ASGIApp, selected: HeaderFilter) -> None:
+        self.app = app
+        self.selected = selected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        picked = self.selected.pick(names)
+        scope[run_headers.SCOPE_KEY] = picked
+        with run_headers.serving(picked):
+            await self.app(scope, receive, send)
 
 
 def lifespan_with_user_app(

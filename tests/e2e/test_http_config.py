@@ -14,7 +14,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .support import TIMEOUT, ServerProcess, countdown_input, running_server, user_message
+from .support import (
+    TIMEOUT,
+    ServerProcess,
+    a2a_send_v03,
+    countdown_input,
+    running_server,
+    user_message,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "http_app"
 TOKEN = "s3cret"
@@ -158,6 +165,53 @@ async def test_configured_headers_reach_the_run_config(http: httpx.AsyncClient) 
     )
     assert response.status_code == 200
     assert response.json()["headers"] == {"x-user-id": "u-1", "x-org": "acme"}
+
+
+SENT = {"x-user-id": "u-2", "x-user-secret": "no", "x-org": "globex", "x-other": "no"}
+PICKED = {"x-user-id": "u-2", "x-org": "globex"}
+
+
+async def _configurable_of_thread(http: httpx.AsyncClient, thread_id: str) -> dict[str, Any]:
+    runs = (await http.get(f"/threads/{thread_id}/runs", headers=AUTH)).json()
+    configurable: dict[str, Any] = runs[0]["kwargs"]["config"]["configurable"]
+    return configurable
+
+
+async def test_configured_headers_reach_a2a_runs(http: httpx.AsyncClient) -> None:
+    response = await http.post("/a2a/headers", headers={**AUTH, **SENT}, json=a2a_send_v03("hello"))
+    task = response.json()["result"]
+    assert task["status"]["state"] == "completed"
+    configurable = await _configurable_of_thread(http, task["contextId"])
+    assert {k: configurable.get(k) for k in SENT} == {**dict.fromkeys(SENT), **PICKED}
+
+
+async def test_configured_headers_reach_mcp_runs(http: httpx.AsyncClient) -> None:
+    version = "2026-07-28"
+    headers = {
+        **AUTH,
+        **SENT,
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": version,
+        "mcp-method": "tools/call",
+        "mcp-name": "headers",
+    }
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {"name": "headers", "arguments": {}, "_meta": meta},
+    }
+    response = await http.post("/mcp", headers=headers, json=body)
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert not result.get("isError")
+    thread_id = result["structuredContent"]["thread_id"]
+    configurable = await _configurable_of_thread(http, thread_id)
+    assert {k: configurable.get(k) for k in SENT} == {**dict.fromkeys(SENT), **PICKED}
 
 
 # -- metrics ---------------------------------------------------------------------------------

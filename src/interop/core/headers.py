@@ -8,9 +8,12 @@ any run of characters (nothing else is special); `exclude` wins over `include`. 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 _CACHE_SIZE = 1024
 _NEVER = frozenset({"authorization", "x-api-key", "x-service-key", "x-tenant-id"})
@@ -61,3 +64,30 @@ class HeaderFilter:
 
 
 DEFAULT_HEADER_FILTER = HeaderFilter()
+
+
+# The headers of the request being served that its runs receive (picked by the filter at the
+# HTTP edge, for every door); None outside a request (a cron's run, recovery).
+SCOPE_KEY = "interop.run_headers"
+_current: ContextVar[dict[str, str] | None] = ContextVar("interop_run_headers", default=None)
+
+
+@contextlib.contextmanager
+def serving(picked: dict[str, str] | None) -> Iterator[None]:
+    """Serve the enclosed code (and the tasks it starts) with these request headers."""
+    token = _current.set(picked)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def with_request_headers(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with the current request's headers in its `configurable` (a header wins over
+    the same key of the body, as in the reference)."""
+    picked = _current.get()
+    if not picked:
+        return config
+    merged = dict(config)
+    merged["configurable"] = {**(config.get("configurable") or {}), **picked}
+    return merged

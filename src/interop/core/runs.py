@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from interop.core import authz
+from interop.core import headers as run_headers
 from interop.core.assistants import AssistantService
 from interop.core.drain import Drain
 from interop.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -88,6 +89,7 @@ class RunService:
         if self.scheduler.stopping:
             raise Unavailable("The server is shutting down.")
         self.scheduler.admit()
+        request.config = run_headers.with_request_headers(request.config)
         for mode in request.stream_mode:
             if mode not in STREAM_MODES:
                 raise InvalidInput(f"Unknown stream mode '{mode}'.")

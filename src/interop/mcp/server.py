@@ -54,6 +54,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from interop import __version__
 from interop.core import authz
+from interop.core import headers as run_headers
 from interop.core.assistants import AssistantService
 from interop.core.errors import InteropError, NotFound
 from interop.core.events import ASSISTANTS_CHANGED, ORIGIN, EventBroker
@@ -277,7 +278,8 @@ class McpDoor:
         # HTTP request that carried it was authenticated as (none without auth).
         scope = getattr(ctx.request, "scope", None)
         caller = scope.get(authz.SCOPE_KEY) if isinstance(scope, dict) else None
-        with authz.acting_as(caller):
+        picked = scope.get(run_headers.SCOPE_KEY) if isinstance(scope, dict) else None
+        with authz.acting_as(caller), run_headers.serving(picked):
             return await call_next(ctx)
 
     async def _track_session(

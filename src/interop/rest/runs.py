@@ -19,7 +19,6 @@ from interop.core.runs import event_in_modes
 from interop.rest import models as m
 from interop.rest import wire
 from interop.rest.errors import RequestError
-from interop.rest.headers import with_request_headers
 from interop.rest.routing import (
     Router,
     json_ok,
@@ -113,7 +112,7 @@ def _run_request(body: m.RunCreateBase) -> RunRequest:
 async def _create(request: Request, stateful: bool) -> tuple[Run, RunRequest]:
     model: type[m.RunCreateBase] = m.RunCreateStateful if stateful else m.RunCreateStateless
     body = await parse_body(request, model)
-    run_request = with_request_headers(request, _run_request(body))
+    run_request = _run_request(body)
     thread_id = path_id(request, "thread_id") if stateful else None
     run = await run_service(request).create(thread_id, run_request)
     return run, run_request
@@ -311,12 +310,7 @@ async def batch_runs(request: Request) -> Response:
             raise RequestError(422, detail) from exc
     # Each run is shown as it was created: a later one's creation gives the earlier ones time
     # to start, or even to end.
-    created = [
-        wire.run(
-            await run_service(request).create(None, with_request_headers(request, _run_request(b)))
-        )
-        for b in bodies
-    ]
+    created = [wire.run(await run_service(request).create(None, _run_request(b))) for b in bodies]
     return json_ok(created)
 
 
