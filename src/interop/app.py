@@ -127,7 +127,15 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         assistants = AssistantService(storage, agents)
         # Other processes' caches of the assistant list (MCP tools) follow this one's changes.
         assistants.add_listener(_signaller(broker, ASSISTANTS_CHANGED))
-        ports = RunPorts(storage, broker, assistants.graph, run_timeout=settings.run_timeout)
+        # Stateless runs stay in this process: their events too, even when Redis is shared.
+        local = None if isinstance(broker, InProcessBroker) else InProcessBroker()
+        ports = RunPorts(
+            storage,
+            broker,
+            assistants.graph,
+            run_timeout=settings.run_timeout,
+            local_broker=local,
+        )
         scheduler = (
             SharedScheduler(
                 ports,
@@ -178,7 +186,8 @@ def create_app(settings: Settings, graphs: dict[str, GraphEntry] | None = None) 
         threads.ttl = ttl
         ttl.start()
         heap.settle("startup")
-        sweep = broker.sweep if isinstance(broker, InProcessBroker) else lambda: None
+        in_memory = local if local is not None else broker
+        sweep = in_memory.sweep if isinstance(in_memory, InProcessBroker) else lambda: None
         trimmer = asyncio.get_running_loop().create_task(
             heap.trim_when_idle(lambda: metrics.handled, sweep)
         )

@@ -34,6 +34,7 @@ class _Publisher:
     def __init__(self, ports: RunPorts, run: Run) -> None:
         self.ports = ports
         self.run = run
+        self.broker = ports.events(run)
         self.modes = set(run.kwargs["stream_mode"])
         self.subgraphs = bool(run.kwargs.get("subgraphs"))
         self.last_values: Any = None
@@ -42,7 +43,7 @@ class _Publisher:
 
     async def emit(self, event: str, data: Any) -> None:
         # Mirrored per event: a thread stream may be joined while the run is under way.
-        await self.ports.broker.publish(
+        await self.broker.publish(
             self.run.run_id, event, serde.dumps(data), mirror=self.run.thread_id
         )
 
@@ -154,7 +155,7 @@ async def execute(ports: RunPorts, queue: RunQueue, run: Run) -> None:
             await publisher.emit(
                 "error", {"error": "ServerShutdown", "message": "The server is shutting down."}
             )
-            await ports.broker.close(run.run_id)
+            await publisher.broker.close(run.run_id)
             raise
         outcome = RunOutcome(status="interrupted", values=publisher.last_values)
         rollback = reason == "rollback"

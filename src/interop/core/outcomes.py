@@ -35,6 +35,7 @@ async def finish_run(
     refuses them (the run's lease was lost, or a pending run was claimed meanwhile) nothing is
     written or published and the answer is False."""
     storage = ports.storage
+    broker = ports.events(run)  # before `run.temporary` may change below (persist_at_end)
     expect = expect or queue.fence(run)
     if rollback and expect is not None and not run.temporary:
         # The fenced step first: a rollback's later writes (checkpoints, the run's deletion)
@@ -106,7 +107,6 @@ async def finish_run(
     # Only now is the live record ended: a reader that sees it ended finds the thread written.
     # The in-memory record (what readers of a live run get) keeps up with the stored one.
     run.status, run.updated_at = outcome.status, now()
-    broker = ports.broker
     await broker.publish(
         run.run_id,
         OUTCOME_EVENT,
@@ -167,7 +167,7 @@ async def _adopt(
 
 async def wait_outcome(ports: RunPorts, run: Run) -> RunOutcome:
     """Wait for the run to end and return how it ended (callers bound the wait)."""
-    broker = ports.broker
+    broker = ports.events(run)
     if not run.done or await broker.exists(run.run_id):
         async for event in broker.subscribe(run.run_id, FROM_START):
             if event.event == OUTCOME_EVENT:

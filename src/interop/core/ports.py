@@ -62,6 +62,17 @@ class RunPorts:
     listeners: RunListeners = field(default_factory=RunListeners)
     ephemeral_saver: InMemorySaver = field(default_factory=InMemorySaver)
     """Checkpoints of temporary (stateless, on_completion=delete) runs: they never touch disk."""
+    local_broker: EventBroker | None = None
+    """The events of temporary runs, when `broker` is shared by processes: such a run lives in
+    this process alone (no other process can find it), so its events need not cross the
+    network. None: they go through `broker` like any run's."""
+
+    def events(self, run: Run) -> EventBroker:
+        """The broker of `run`'s event channel (decided once per run: a `persist_at_end` run
+        stays temporary until its end)."""
+        if run.temporary and self.local_broker is not None:
+            return self.local_broker
+        return self.broker
 
 
 class RunQueue(Protocol):

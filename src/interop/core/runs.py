@@ -440,9 +440,10 @@ class RunService:
         return self.drain.until(self._stream(run, start))
 
     async def _stream(self, run: Run, start: str) -> AsyncIterator[StreamEvent]:
-        if run.done and not await self.broker.exists(run.run_id):
+        broker = self.scheduler.ports.events(run)
+        if run.done and not await broker.exists(run.run_id):
             return
-        async for event in self.broker.subscribe(run.run_id, start):
+        async for event in broker.subscribe(run.run_id, start):
             if event.event == OUTCOME_EVENT:
                 return
             yield event

@@ -132,7 +132,7 @@ class Scheduler:
     async def announce(self, run: Run) -> None:
         """Open the run's event channel and publish its `metadata` event (to the run's and,
         when someone follows it, the thread's channel)."""
-        broker = self.ports.broker
+        broker = self.ports.events(run)
         await broker.open(run.run_id)
         data = serde.dumps({"run_id": run.run_id, "attempt": run.attempt})
         await broker.publish(run.run_id, "metadata", data, mirror=run.thread_id)
