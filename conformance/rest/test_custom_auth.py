@@ -109,6 +109,14 @@ async def test_create_stamps_the_owner(alice: LangGraphClient) -> None:
     assert sorted(assistant["metadata"]["readers"]) == [ALICE, BOB]
 
 
+@pytest.mark.interop_extension  # the reference answers 409 to the copy
+async def test_copying_another_users_thread_is_not_found(
+    alice: LangGraphClient, bob: LangGraphClient
+) -> None:
+    tid = (await alice.threads.create())["thread_id"]
+    assert await _status(bob.threads.copy(tid)) == 404
+
+
 async def test_threads_of_another_user_are_not_found(
     alice: LangGraphClient, bob: LangGraphClient
 ) -> None:
@@ -119,7 +127,6 @@ async def test_threads_of_another_user_are_not_found(
     assert await _status(bob.threads.update(tid, metadata={"owner": BOB})) == 404
     assert await _status(bob.threads.get_state(tid)) == 404
     assert await _status(bob.threads.get_history(tid)) == 404
-    assert await _status(bob.threads.copy(tid)) == 404
     assert await bob.threads.search(metadata={"mark": mark}) == []
     # (the handler stamps bob's own owner over the one asked for: only bob's threads come back)
     assert {

@@ -66,13 +66,12 @@ async def test_put_get_search_namespaces_delete(client: LangGraphClient) -> None
     page = await client.store.search_items(["docs"], limit=2, offset=2)
     assert len(page["items"]) == 1
 
-    spaces = await client.store.list_namespaces(prefix=["docs"])
+    spaces = (await client.store.list_namespaces(prefix=["docs"]))["namespaces"]
     assert sorted(spaces) == [["docs", "u1"], ["docs", "u2", "notes"]]
-    assert sorted(await client.store.list_namespaces(prefix=["docs"], max_depth=2)) == [
-        ["docs", "u1"],
-        ["docs", "u2"],
-    ]
-    assert await client.store.list_namespaces(suffix=["notes"]) == [["docs", "u2", "notes"]]
+    shallow = await client.store.list_namespaces(prefix=["docs"], max_depth=2)
+    assert sorted(shallow["namespaces"]) == [["docs", "u1"], ["docs", "u2"]]
+    notes = await client.store.list_namespaces(suffix=["notes"])
+    assert notes["namespaces"] == [["docs", "u2", "notes"]]
 
     await client.store.delete_item(["docs", "u1"], "a")
     assert await client.store.get_item(["docs", "u1"], "a") is None

@@ -98,6 +98,12 @@ class SearchItems(BaseModel):
     items: list[SearchItem]
 
 
+class Namespaces(BaseModel):
+    # An object, as the reference server answers (its document says a bare array; its clients
+    # read `namespaces`).
+    namespaces: list[list[str]]
+
+
 def _store(request: Request) -> BaseStore:
     return request.app.state.storage.store  # type: ignore[no-any-return]
 
@@ -218,7 +224,7 @@ async def search_items(request: Request) -> Response:
     summary="List namespaces",
     tag="Store",
     body=StoreNamespaces,
-    response=list[list[str]],
+    response=Namespaces,
 )
 async def list_namespaces(request: Request) -> Response:
     body = await parse_body(request, StoreNamespaces, allow_empty=True)
@@ -244,4 +250,4 @@ async def list_namespaces(request: Request) -> Response:
             offset=body.offset,
         )
     )
-    return json_ok([list(namespace) for namespace in found])
+    return json_ok({"namespaces": [list(namespace) for namespace in found]})
