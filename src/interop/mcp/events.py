@@ -8,7 +8,8 @@ Stream keys are keyed by the session too: a cursor from another session names no
 The broker bounds and expires what it keeps.
 
 Any process resumes any stream of the session. The process serving the request replays what
-the broker keeps and hands the stream back to the SDK, which tails it live. Another process
+the broker keeps (and what is stored for `SETTLE` seconds after) and hands the stream back to
+the SDK, which tails it live. Another process
 finds the stream by its priming event (which carries the stream id) and follows the broker
 channel (what the serving process publishes meanwhile) until the stream's response, or until
 nothing comes for `FOLLOW_IDLE` seconds (the stream then ends; the client resumes it again).
@@ -45,6 +46,12 @@ _EVENT = "message"
 _MAX_STREAMS = 10_000
 # Seconds a resumed stream waits for the next event before it ends (the client resumes again).
 FOLLOW_IDLE = 25.0
+# Seconds without a new event after which a resumed stream of this process is handed back to
+# the SDK to tail live. The SDK registers the stream for live messages only once the replay
+# has returned: a message stored in between reaches no one live (the SDK's own comment calls
+# this its "replay→live-tail ordering window"). Events still on their way when the client
+# resumes (progress a run sent a moment before) are stored within this time, and replayed here.
+SETTLE = 0.3
 
 
 class SessionEvents(EventStore):
@@ -115,7 +122,7 @@ class SessionEvents(EventStore):
         answered = False
         try:
             async for item in self._broker.subscribe(
-                self._channel, after, idle_timeout=0 if local is not None else FOLLOW_IDLE
+                self._channel, after, idle_timeout=SETTLE if local is not None else FOLLOW_IDLE
             ):
                 if item.event != wanted:
                     continue
