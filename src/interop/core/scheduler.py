@@ -291,27 +291,26 @@ class Scheduler:
     async def cancel(self, run: Run, action: CancelAction) -> None:
         """Cancel a run: a running one through its task (it records its own end), a pending
         one here, without running anything."""
-        task = self._tasks.get(run.run_id)
-        if task is not None:
-            if run.run_id not in self._cancel_reasons:  # a second cancel would cut the first's
-                self._cancel_reasons[run.run_id] = action  # recording of the run's end short
-                task.cancel()
+        if self._cancel_task(run.run_id, action):
             return
         if run.status == "pending":
             tracked = self._inflight.pop(run.run_id, None)
             run.status = "interrupted"
-            outcome = RunOutcome(status="interrupted")
-            await finish_run(
-                self.ports,
-                self,
-                run,
-                outcome,
-                graph=None,
-                config=None,
-                rollback=action == "rollback",
-            )
+            await self.end_cancelled(run, action)
             if tracked is not None:
                 self._advance(run)
+
+    def _cancel_task(self, run_id: str, action: str) -> bool:
+        """Cancel the task executing `run_id` here, for `action`; False when there is none.
+        A run already being cancelled is left alone: a second cancel would cut the first's
+        recording of the run's end short."""
+        task = self._tasks.get(run_id)
+        if task is None:
+            return False
+        if run_id not in self._cancel_reasons:
+            self._cancel_reasons[run_id] = action
+            task.cancel()
+        return True
 
     async def cancel_thread_runs(self, thread_id: str) -> None:
         for run in await self.ports.storage.runs.inflight(thread_id):

@@ -274,12 +274,9 @@ class SharedScheduler(Scheduler):
     def _on_cancel(self, payload: bytes) -> None:
         data = serde.loads(payload)
         run_id, action = data["run_id"], data["action"]
-        task = self._tasks.get(run_id)
-        if task is not None:
-            if run_id not in self._cancel_reasons:  # as in Scheduler.cancel
-                self._cancel_reasons[run_id] = action
-                task.cancel()
-        elif run_id in self._held:
+        if self._cancel_task(run_id, action):
+            return
+        if run_id in self._held:
             self._cancel_reasons[run_id] = action
         else:
             clock = time.monotonic()
