@@ -49,6 +49,15 @@ class RecordService:
         await self._purge_now_and_then()
         return record
 
+    async def update(
+        self, kind: str, key: str, data: dict[str, Any], *, ttl: float | None = None
+    ) -> bool:
+        """Replace a live record's data and expiry (`ttl` from now); False when it no longer
+        exists (deleted or expired meanwhile): unlike `put`, never brings a record back."""
+        at = now()
+        expires_at = None if ttl is None else at + timedelta(seconds=ttl)
+        return await self._store.update(kind, key, data, expires_at, at=at)
+
     async def get(self, kind: str, key: str) -> AdapterRecord | None:
         return await self._store.get(kind, key, at=now())
 

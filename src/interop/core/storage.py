@@ -360,6 +360,18 @@ class AdapterStore(Protocol):
     async def get(self, kind: str, key: str, *, at: datetime) -> AdapterRecord | None:
         """The record; None when it does not exist or expired at or before `at`."""
 
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        expires_at: datetime | None,
+        *,
+        at: datetime,
+    ) -> bool:
+        """Replace the data and expiry of a record that exists and is live at `at`; False (and
+        nothing written) otherwise: a record deleted meanwhile stays deleted."""
+
     async def list(self, kind: str, scope: str, *, at: datetime, limit: int) -> list[AdapterRecord]:
         """The scope's records of `kind` not expired at `at`, oldest first (by `created_at`)."""
 

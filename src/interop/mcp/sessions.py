@@ -139,6 +139,11 @@ class SessionRecords:
     async def save(self, session_id: str, data: dict[str, Any]) -> None:
         await self.records.put(KIND, session_id, data, ttl=self.ttl)
 
+    async def refresh(self, session_id: str, data: dict[str, Any]) -> bool:
+        """Rewrite a live record (its expiry from now); False when the session was deleted or
+        expired meanwhile (a refresh racing a DELETE never brings the session back)."""
+        return await self.records.update(KIND, session_id, data, ttl=self.ttl)
+
     async def load(self, session_id: str) -> dict[str, Any] | None:
         record = await self.records.get(KIND, session_id)
         return None if record is None else record.data
@@ -193,6 +198,9 @@ class SessionManager(StreamableHTTPSessionManager):
                 await handle(payload)
             except (ValueError, KeyError, ValidationError):
                 log.warning("ignoring a malformed MCP session signal")
+            except Exception:
+                # One failed signal must not stop this process hearing the next ones.
+                log.exception("MCP session signal failed")
 
     async def _on_reply(self, payload: bytes) -> None:
         body = orjson.loads(payload)
@@ -276,7 +284,8 @@ class SessionManager(StreamableHTTPSessionManager):
         if data is None:
             return
         data = {**data, "level": level}
-        await self.sessions.save(session_id, data)
+        if not await self.sessions.refresh(session_id, data):
+            return
         self._data[session_id] = data
         self._touched[session_id] = time.monotonic()
         await self._broker.signal(CHANGED, session_id.encode())
@@ -287,7 +296,11 @@ class SessionManager(StreamableHTTPSessionManager):
         if data is None or (last is not None and time.monotonic() - last < TOUCH_EVERY):
             return
         self._touched[session_id] = time.monotonic()
-        await self.sessions.save(session_id, data)
+        if not await self.sessions.refresh(session_id, data):
+            # Deleted by another process (its signal not here yet) or expired: stop serving it.
+            transport = self._server_instances.get(session_id)
+            if transport is not None:
+                await self._discard_session(session_id, transport)
 
     # -- requests -----------------------------------------------------------------------------
 

@@ -1131,6 +1131,25 @@ async def test_adapter_record_put_get_replace_delete(storage: Storage) -> None:
     assert await records.get("push", "a", at=now()) is None
 
 
+async def test_adapter_record_update_never_brings_a_record_back(storage: Storage) -> None:
+    records = storage.adapters
+    at = now()
+    await records.put(_adapter_record("a", at=at, expires_at=at + timedelta(seconds=5)))
+    later = at + timedelta(hours=1)
+    assert await records.update("push", "a", {"level": "debug"}, later, at=at)
+    got = await records.get("push", "a", at=at + timedelta(minutes=1))
+    assert got is not None and got.data == {"level": "debug"} and got.expires_at == later
+    assert got.scope == "task-1" and got.created_at == at
+    # Expired at `at`: not updated.
+    assert not await records.update("push", "a", {}, None, at=later)
+    assert await records.get("push", "a", at=at) is not None
+    # Deleted: not updated, and not recreated.
+    assert await records.delete("push", "a")
+    assert not await records.update("push", "a", {"level": "info"}, None, at=at)
+    assert await records.get("push", "a", at=at) is None
+    assert not await records.update("push", "missing", {}, None, at=at)
+
+
 async def test_adapter_records_list_by_scope_oldest_first(storage: Storage) -> None:
     records = storage.adapters
     start = now()

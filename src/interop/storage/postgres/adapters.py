@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from psycopg.rows import DictRow
 
@@ -62,6 +63,22 @@ class PostgresAdapters(Tables):
             (kind, key, at),
         )
         return None if row is None else _record(row)
+
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        expires_at: datetime | None,
+        *,
+        at: datetime,
+    ) -> bool:
+        count = await self._execute(
+            "UPDATE adapter_records SET data = %s, expires_at = %s"
+            f" WHERE kind = %s AND key = %s AND {_LIVE}",
+            (jsonb(data), expires_at, kind, key, at),
+        )
+        return count > 0
 
     async def list(self, kind: str, scope: str, *, at: datetime, limit: int) -> list[AdapterRecord]:
         rows = await self._rows(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from interop.core.storage import AdapterRecord
 from interop.storage.sqlite.connection import Tables, from_json, to_json
@@ -53,6 +54,32 @@ class SqliteAdapters(Tables):
             (kind, key, _text(at)),
         )
         return None if row is None else _record(row)
+
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        expires_at: datetime | None,
+        *,
+        at: datetime,
+    ) -> bool:
+        (count,) = await self._write(
+            [
+                (
+                    "UPDATE adapter_records SET data = ?, expires_at = ?"
+                    f" WHERE kind = ? AND key = ? AND {_LIVE}",
+                    (
+                        to_json(data),
+                        None if expires_at is None else _text(expires_at),
+                        kind,
+                        key,
+                        _text(at),
+                    ),
+                )
+            ]
+        )
+        return count > 0
 
     async def list(self, kind: str, scope: str, *, at: datetime, limit: int) -> list[AdapterRecord]:
         rows = await self._rows(
