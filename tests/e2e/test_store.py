@@ -4,6 +4,7 @@ graph that reads and writes `runtime.store`."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -26,10 +27,12 @@ INDEX = {"embed": f"{FIXTURES}/embed.py:embed", "dims": 64}
 
 
 def _vectors_supported() -> bool:
-    """Semantic search needs sqlite-vec (a sqlite3 module that loads extensions) on SQLite,
-    pgvector on PostgreSQL."""
+    """Semantic search needs sqlite-vec (a sqlite3 module that loads extensions, or pysqlite3:
+    the `vectors` extra, in the dev group on Linux) on SQLite, pgvector on PostgreSQL."""
     if BACKEND == "sqlite":
-        return hasattr(sqlite3.Connection, "enable_load_extension")
+        return hasattr(sqlite3.Connection, "enable_load_extension") or bool(
+            importlib.util.find_spec("pysqlite3")
+        )
     with psycopg.connect(admin_url(required=True)) as conn:
         found = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         return found.fetchone() is not None

@@ -4,6 +4,7 @@ SqliteSaver; all on one connection owned by one database thread (see `connection
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,12 +95,8 @@ class SqliteStorage:
         """LangGraph's AsyncSqliteStore on its own connection to the same file (its tables
         beside ours; `:memory:` gets a store of its own), its TTL sweeper started."""
         settings = self.store_settings
-        if settings.index is not None and not hasattr(sqlite3.Connection, "enable_load_extension"):
-            raise StorageUnavailable(
-                "store.index needs the sqlite-vec extension, and this Python's sqlite3 module "
-                "cannot load extensions: use a Python built with them, or PostgreSQL (pgvector)"
-            )
-        conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
+        conn = _store_connection(self.path, vectors=settings.index is not None)
+        await conn
         self._store_conn = conn
         store = AsyncSqliteStore(conn, index=settings.index, ttl=settings.ttl)
         await store.setup()
@@ -171,3 +168,23 @@ class SqliteStorage:
 
 
 __all__ = ["DatabaseInUse", "SqliteStorage"]
+
+
+def _store_connection(path: str, *, vectors: bool) -> aiosqlite.Connection:
+    """The store's connection. A semantic index needs the sqlite-vec extension loaded, which
+    this Python's `sqlite3` may not allow (some builds leave out extension loading): then the
+    connection is made through `pysqlite3` (the `vectors` extra, SQLite with extensions)."""
+    if not vectors or hasattr(sqlite3.Connection, "enable_load_extension"):
+        return aiosqlite.connect(path, isolation_level=None, timeout=30)
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        raise StorageUnavailable(
+            "store.index needs the sqlite-vec extension, and this Python's sqlite3 module "
+            "cannot load extensions: install the `vectors` extra (pysqlite3-binary), use a "
+            "Python built with extension loading, or PostgreSQL (pgvector)"
+        ) from None
+    return aiosqlite.Connection(
+        functools.partial(dbapi2.connect, path, isolation_level=None, timeout=30),
+        iter_chunk_size=64,
+    )
