@@ -177,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interop: {problem}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(check_storage(settings.database))
+        from interop.core import store as store_config
+
+        asyncio.run(check_storage(settings.database, store_config.load(settings.resolve_config())))
     except StorageUnavailable as exc:
         print(f"interop: {exc}", file=sys.stderr)
         return 2

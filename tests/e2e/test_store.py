@@ -27,8 +27,8 @@ INDEX = {"embed": f"{FIXTURES}/embed.py:embed", "dims": 64}
 
 
 def _vectors_supported() -> bool:
-    """Semantic search needs sqlite-vec (a sqlite3 module that loads extensions, or pysqlite3:
-    the `vectors` extra, in the dev group on Linux) on SQLite, pgvector on PostgreSQL."""
+    """Semantic search needs sqlite-vec (a sqlite3 module that loads extensions, or pysqlite3,
+    a dependency on Linux x86-64) on SQLite, pgvector on PostgreSQL."""
     if BACKEND == "sqlite":
         return hasattr(sqlite3.Connection, "enable_load_extension") or bool(
             importlib.util.find_spec("pysqlite3")

@@ -159,6 +159,17 @@ def read_config(path: Path) -> AgentConfig:
     return AgentConfig(path=path, graphs=dict(graphs), raw=raw)
 
 
+_TOLD: set[str] = set()
+
+
+def _tell(level: int, message: str, *args: Any) -> None:
+    """Log a notice about the config once per process (the file is read more than once)."""
+    text = message % args
+    if text not in _TOLD:
+        _TOLD.add(text)
+        log.log(level, message, *args)
+
+
 def _check_keys(raw: dict[str, Any], path: Path) -> None:
     """A key nobody knows is a mistake (ConfigError naming it); a known key interop does not
     serve yet is a warning saying what the graphs miss."""
@@ -170,10 +181,17 @@ def _check_keys(raw: dict[str, Any], path: Path) -> None:
             f"(known: {', '.join(sorted(known - {'_INTERNAL_docker_tag'}))})"
         )
     for key in sorted(set(raw) & set(_UNSERVED_KEYS)):
-        log.warning("%s: %r is not served by interop yet: %s", path, key, _UNSERVED_KEYS[key])
+        _tell(
+            logging.WARNING,
+            "%s: %r is not served by interop yet: %s",
+            path,
+            key,
+            _UNSERVED_KEYS[key],
+        )
     build = sorted(set(raw) & _BUILD_KEYS)
     if build:
-        log.info(
+        _tell(
+            logging.INFO,
             "%s: %s describe an image build; interop runs in this environment",
             path,
             ", ".join(build),
@@ -192,8 +210,11 @@ def _apply_env(env: Any, config_path: Path) -> None:
         env_path = (config_path.parent / env).resolve()
         if not env_path.is_file():
             # As the reference does: a missing env file sets nothing.
-            log.warning(
-                "%s: env file %s not found; no variables loaded from it", config_path, env_path
+            _tell(
+                logging.WARNING,
+                "%s: env file %s not found; no variables loaded from it",
+                config_path,
+                env_path,
             )
             return
         values = dotenv_values(env_path)

@@ -34,10 +34,11 @@ async def open_storage(url: str, store: StoreSettings | None = None) -> Storage:
     return storage
 
 
-async def check_storage(url: str) -> None:
-    """Open and close the storage named by `url` (its schema migrated): StorageUnavailable
-    when that fails, so a server can refuse to start with one line saying why."""
-    storage = await open_storage(url)
+async def check_storage(url: str, store: StoreSettings | None = None) -> None:
+    """Open and close the storage named by `url` (its schema migrated, the long-term store
+    `store` describes set up): StorageUnavailable when that fails, so a server can refuse to
+    start with one line saying why."""
+    storage = await open_storage(url, store)
     await storage.close()
 
 

@@ -173,7 +173,8 @@ __all__ = ["DatabaseInUse", "SqliteStorage"]
 def _store_connection(path: str, *, vectors: bool) -> aiosqlite.Connection:
     """The store's connection. A semantic index needs the sqlite-vec extension loaded, which
     this Python's `sqlite3` may not allow (some builds leave out extension loading): then the
-    connection is made through `pysqlite3` (the `vectors` extra, SQLite with extensions)."""
+    connection is made through `pysqlite3` (SQLite built with extension loading; a dependency
+    of interop on Linux x86-64, where it has wheels)."""
     if not vectors or hasattr(sqlite3.Connection, "enable_load_extension"):
         return aiosqlite.connect(path, isolation_level=None, timeout=30)
     try:
@@ -181,8 +182,8 @@ def _store_connection(path: str, *, vectors: bool) -> aiosqlite.Connection:
     except ImportError:
         raise StorageUnavailable(
             "store.index needs the sqlite-vec extension, and this Python's sqlite3 module "
-            "cannot load extensions: install the `vectors` extra (pysqlite3-binary), use a "
-            "Python built with extension loading, or PostgreSQL (pgvector)"
+            "cannot load extensions: install pysqlite3 (SQLite with extension loading), use "
+            "a Python built with extension loading, or PostgreSQL (pgvector)"
         ) from None
     return aiosqlite.Connection(
         functools.partial(dbapi2.connect, path, isolation_level=None, timeout=30),
