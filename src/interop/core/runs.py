@@ -268,7 +268,13 @@ class RunService:
         """The run (on `thread_id` when given); NotFound, also when the caller's policy keeps
         its thread from them for `action`."""
         run = self.scheduler.tracked(run_id)
-        if run is None or (thread_id is not None and run.thread_id != thread_id):
+        if (
+            run is None
+            or (thread_id is not None and run.thread_id != thread_id)
+            # Ended: storage has its last word (written before the live record ends), also
+            # when that is its deletion (a rollback) while its executor is still winding down.
+            or (run.done and not run.temporary)
+        ):
             run = await self.storage.runs.get(run_id, thread_id)
         if run is None:
             raise NotFound(f"Run '{run_id}' not found.")

@@ -313,13 +313,25 @@ class SessionManager(StreamableHTTPSessionManager):
                 if session_id not in self._server_instances:
                     await self._restore(session_id, requestor)
         transport = self._server_instances.get(session_id) if session_id else None
+        if session_id is not None and transport is not None and scope.get("method") == "DELETE":
+            send = self._deleting(session_id, send)
         await super()._handle_stateful_request(scope, receive, send)
         if session_id is None or transport is None:
             return
-        if transport.is_terminated and scope.get("method") == "DELETE":
-            await self._ended(session_id)
-        else:
+        if not transport.is_terminated:
             await self._touch(session_id)
+
+    def _deleting(self, session_id: str, send: Send) -> Send:
+        """`send` for a DELETE of the session: its record is deleted, and the other processes
+        told, before the answer starts, so no request the client sends after the answer can
+        bring the session back (any process would otherwise rebuild it from the record)."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                await self._ended(session_id)
+            await send(message)
+
+        return sending
 
     async def _discard_session(
         self, session_id: str, transport: StreamableHTTPServerTransport
