@@ -90,9 +90,12 @@ def build_openapi(
                 "description": "Success",
                 "content": {"application/json": content},
             }
+        for status, text in spec.empty.items():
+            responses[str(status)] = {"description": text}
         errors = [("404", "Not found"), ("409", "Conflict"), ("422", "Invalid request")]
         if spec.body is not None:
             errors += [("413", "Body too large"), ("415", "Body not declared JSON")]
+        errors.append(("503", "Overloaded, or storage unreachable: retry after `Retry-After`"))
         for code, text in errors:
             responses[code] = {
                 "description": text,

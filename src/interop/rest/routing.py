@@ -45,6 +45,8 @@ class RouteSpec:
     stream: bool = False
     # status → shape of an error answer other than `{"detail": ...}` (the default of 4xx)
     errors: dict[int, Any] = field(default_factory=dict)
+    # status → description of another success answered with an empty body
+    empty: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class Router:
         query: dict[str, str | Query] | None = None,
         stream: bool = False,
         errors: dict[int, Any] | None = None,
+        empty: dict[int, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.specs.append(
@@ -87,6 +90,7 @@ class Router:
                     query or {},
                     stream,
                     errors or {},
+                    empty or {},
                 )
             )
             return handler

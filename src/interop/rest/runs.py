@@ -452,6 +452,7 @@ async def join_run_stream(request: Request) -> Response:
     summary="Cancel a run",
     tag="Thread runs",
     query={"wait": "boolean", "action": "string"},
+    empty={202: "The cancel is under way (without `wait`)"},
 )
 async def cancel_run(request: Request) -> Response:
     wait = query_bool(request, "wait")
