@@ -354,6 +354,10 @@ async def test_mcp_session_deleted_at_one_process_is_gone_at_both(
                 await http.post(base + "/mcp", headers=headers, json=listing)
             ).status_code == 200
         assert (await http.delete(two.url + "/mcp", headers=headers)).status_code == 200
+        # At once where it was deleted (its record went before the answer), and soon at the
+        # other process (the signal on its way).
+        gone = await http.post(two.url + "/mcp", headers=headers, json=listing)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == -32600
 
         for base in (one.url, two.url):
             url = base + "/mcp"
