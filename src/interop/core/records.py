@@ -43,7 +43,7 @@ class RecordService:
             scope=scope,
             data=data,
             created_at=created_at or at,
-            expires_at=None if ttl is None else at + timedelta(seconds=ttl),
+            expires_at=_expiry(at, ttl),
         )
         await self._store.put(record)
         await self._purge_now_and_then()
@@ -55,8 +55,7 @@ class RecordService:
         """Replace a live record's data and expiry (`ttl` from now); False when it no longer
         exists (deleted or expired meanwhile): unlike `put`, never brings a record back."""
         at = now()
-        expires_at = None if ttl is None else at + timedelta(seconds=ttl)
-        return await self._store.update(kind, key, data, expires_at, at=at)
+        return await self._store.update(kind, key, data, _expiry(at, ttl), at=at)
 
     async def get(self, kind: str, key: str) -> AdapterRecord | None:
         return await self._store.get(kind, key, at=now())
@@ -75,3 +74,8 @@ class RecordService:
         count = await self._store.purge(at=now())
         if count:
             log.debug("purged %d expired adapter records", count)
+
+
+def _expiry(at: datetime, ttl: float | None) -> datetime | None:
+    """When a record written at `at` with `ttl` seconds to live expires (None: never)."""
+    return None if ttl is None else at + timedelta(seconds=ttl)

@@ -209,7 +209,10 @@ class SessionManager(StreamableHTTPSessionManager):
             await transport.deliver(_MESSAGE.validate_python(body["message"], by_name=False))
 
     async def _on_ended(self, payload: bytes) -> None:
-        session_id = payload.decode()
+        await self._drop(payload.decode())
+
+    async def _drop(self, session_id: str) -> None:
+        """Stop serving the session here, if this process holds it."""
         transport = self._server_instances.get(session_id)
         if transport is not None:
             await self._discard_session(session_id, transport)
@@ -298,9 +301,7 @@ class SessionManager(StreamableHTTPSessionManager):
         self._touched[session_id] = time.monotonic()
         if not await self.sessions.refresh(session_id, data):
             # Deleted by another process (its signal not here yet) or expired: stop serving it.
-            transport = self._server_instances.get(session_id)
-            if transport is not None:
-                await self._discard_session(session_id, transport)
+            await self._drop(session_id)
 
     # -- requests -----------------------------------------------------------------------------
 
